@@ -1,0 +1,39 @@
+// Host-side preparation of an FDK reconstruction: per-view weights and matrices, the ramp
+// filter, and the redundancy mode, computed once from the geometry. Both backends take a plan.
+//
+// Steps (each documented where it is implemented, recon/fdk_plan.cpp):
+//  1. projection matrix per view (geometry.hpp: projection_matrix);
+//  2. angular weights from the actual source angles: each view gets half the angular distance
+//     to its neighbours; views at the same angle (a repeated 0/360 degree view) share it;
+//     gaps are covered by their neighbours;
+//  3. redundancy: full scan (largest gap <= 3 median steps) -> k = 1/2; otherwise a short scan
+//     with Parker weights over the actual arc; a full scan whose rotation axis projects off the
+//     detector centre by more than 2 % of its width -> displaced-detector weights;
+//  4. the ramp filter response for the detector's row length and pitch.
+// Test: tests/recon/test_fdk.cpp (short scan, offset detector, non-uniform and duplicated
+// angles, tilted detector) and tests/recon/test_fdk_plan.cpp.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "recon/fdk_math.hpp"
+#include "recon/geometry.hpp"
+#include "recon/ramp_filter.hpp"
+
+namespace voidscan {
+
+struct FdkPlan {
+  Detector detector;
+  std::vector<FdkView> views;
+  RampFilter filter;
+  Redundancy redundancy = Redundancy::full_scan;
+  double coverage_deg = 0;
+  std::vector<std::string> warnings;  ///< e.g. too little coverage for the fan angle
+};
+
+[[nodiscard]] FdkPlan plan_fdk(const Geometry& g, FilterWindow window);
+
+/// Angular weight of each view (radians), exposed for tests.
+[[nodiscard]] std::vector<double> angular_weights(const std::vector<double>& angles_rad, bool full_scan);
+
+}  // namespace voidscan
