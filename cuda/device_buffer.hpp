@@ -1,0 +1,208 @@
+// RAII owners for everything the CUDA backend allocates, so that no error path frees anything
+// by hand:
+//   DeviceBuffer<T>  device memory (cudaMalloc / cudaFree), n elements of T
+//   PinnedBuffer<T>  page-locked host memory (cudaMallocHost / cudaFreeHost), for async copies
+//   Stream, Event    cudaStream_t (non-blocking) / cudaEvent_t (no timing)
+//   FftPlan          cufftHandle (cufftCreate / cufftDestroy)
+//   LayeredArray     a float cudaArray with cudaArrayLayered (cudaMalloc3DArray / cudaFreeArray)
+//   TextureObject    cudaTextureObject_t (cudaCreateTextureObject / cudaDestroyTextureObject)
+// All are move-only. Constructors throw through check.hpp; destructors never throw (errors
+// there are ignored: there is nothing useful to do with them while unwinding).
+// Test: tests/recon/test_fdk.cpp (parameterised over backends; the CUDA cases run where a GPU is).
+#pragma once
+#include <cuda_runtime.h>
+#include <cufft.h>
+
+#include <cstddef>
+#include <utility>
+
+#include "cuda/check.hpp"
+
+namespace voidscan::cuda {
+
+/// Owns n elements of T in device memory.
+template <class T>
+class DeviceBuffer {
+ public:
+  DeviceBuffer() = default;
+  explicit DeviceBuffer(size_t n) {
+    if (n == 0) return;
+    void* p = nullptr;
+    VS_CUDA_CHECK(cudaMalloc(&p, n * sizeof(T)));
+    ptr_ = static_cast<T*>(p);
+    size_ = n;
+  }
+  ~DeviceBuffer() { reset(); }
+  DeviceBuffer(const DeviceBuffer&) = delete;
+  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+  DeviceBuffer(DeviceBuffer&& o) noexcept : ptr_(std::exchange(o.ptr_, nullptr)), size_(std::exchange(o.size_, 0)) {}
+  DeviceBuffer& operator=(DeviceBuffer&& o) noexcept {
+    if (this != &o) {
+      reset();
+      ptr_ = std::exchange(o.ptr_, nullptr);
+      size_ = std::exchange(o.size_, 0);
+    }
+    return *this;
+  }
+  [[nodiscard]] T* data() const noexcept { return ptr_; }
+  [[nodiscard]] size_t size() const noexcept { return size_; }
+  [[nodiscard]] size_t bytes() const noexcept { return size_ * sizeof(T); }
+  void reset() noexcept {
+    if (ptr_) detail::ignore(cudaFree(ptr_));
+    ptr_ = nullptr;
+    size_ = 0;
+  }
+
+ private:
+  T* ptr_ = nullptr;
+  size_t size_ = 0;
+};
+
+/// Owns n elements of T in page-locked host memory.
+template <class T>
+class PinnedBuffer {
+ public:
+  PinnedBuffer() = default;
+  explicit PinnedBuffer(size_t n) {
+    if (n == 0) return;
+    void* p = nullptr;
+    VS_CUDA_CHECK(cudaMallocHost(&p, n * sizeof(T)));
+    ptr_ = static_cast<T*>(p);
+    size_ = n;
+  }
+  ~PinnedBuffer() { reset(); }
+  PinnedBuffer(const PinnedBuffer&) = delete;
+  PinnedBuffer& operator=(const PinnedBuffer&) = delete;
+  PinnedBuffer(PinnedBuffer&& o) noexcept : ptr_(std::exchange(o.ptr_, nullptr)), size_(std::exchange(o.size_, 0)) {}
+  PinnedBuffer& operator=(PinnedBuffer&& o) noexcept {
+    if (this != &o) {
+      reset();
+      ptr_ = std::exchange(o.ptr_, nullptr);
+      size_ = std::exchange(o.size_, 0);
+    }
+    return *this;
+  }
+  [[nodiscard]] T* data() const noexcept { return ptr_; }
+  [[nodiscard]] size_t size() const noexcept { return size_; }
+  [[nodiscard]] size_t bytes() const noexcept { return size_ * sizeof(T); }
+  void reset() noexcept {
+    if (ptr_) detail::ignore(cudaFreeHost(ptr_));
+    ptr_ = nullptr;
+    size_ = 0;
+  }
+
+ private:
+  T* ptr_ = nullptr;
+  size_t size_ = 0;
+};
+
+/// Move-only owner of an opaque handle; Traits::destroy(handle) releases it (noexcept).
+template <class Traits>
+class UniqueHandle {
+ public:
+  using handle_type = typename Traits::handle_type;
+  UniqueHandle() = default;
+  explicit UniqueHandle(handle_type h) noexcept : h_(h), owns_(true) {}
+  ~UniqueHandle() { reset(); }
+  UniqueHandle(const UniqueHandle&) = delete;
+  UniqueHandle& operator=(const UniqueHandle&) = delete;
+  UniqueHandle(UniqueHandle&& o) noexcept : h_(o.h_), owns_(std::exchange(o.owns_, false)) {}
+  UniqueHandle& operator=(UniqueHandle&& o) noexcept {
+    if (this != &o) {
+      reset();
+      h_ = o.h_;
+      owns_ = std::exchange(o.owns_, false);
+    }
+    return *this;
+  }
+  [[nodiscard]] handle_type get() const noexcept { return h_; }
+  [[nodiscard]] explicit operator bool() const noexcept { return owns_; }
+  void reset() noexcept {
+    if (owns_) Traits::destroy(h_);
+    owns_ = false;
+    h_ = handle_type{};
+  }
+
+ private:
+  handle_type h_{};
+  bool owns_ = false;
+};
+
+struct StreamTraits {
+  using handle_type = cudaStream_t;
+  static void destroy(cudaStream_t s) noexcept { detail::ignore(cudaStreamDestroy(s)); }
+};
+struct EventTraits {
+  using handle_type = cudaEvent_t;
+  static void destroy(cudaEvent_t e) noexcept { detail::ignore(cudaEventDestroy(e)); }
+};
+struct FftPlanTraits {
+  using handle_type = cufftHandle;
+  static void destroy(cufftHandle p) noexcept {
+    if (cufftDestroy(p) != CUFFT_SUCCESS) (void)cudaGetLastError();
+  }
+};
+struct ArrayTraits {
+  using handle_type = cudaArray_t;
+  static void destroy(cudaArray_t a) noexcept { detail::ignore(cudaFreeArray(a)); }
+};
+struct TextureTraits {
+  using handle_type = cudaTextureObject_t;
+  static void destroy(cudaTextureObject_t t) noexcept { detail::ignore(cudaDestroyTextureObject(t)); }
+};
+
+using Stream = UniqueHandle<StreamTraits>;
+using Event = UniqueHandle<EventTraits>;
+using FftPlan = UniqueHandle<FftPlanTraits>;
+using LayeredArray = UniqueHandle<ArrayTraits>;
+using TextureObject = UniqueHandle<TextureTraits>;
+
+/// A stream that does not synchronise with the legacy default stream.
+[[nodiscard]] inline Stream make_stream() {
+  cudaStream_t s = nullptr;
+  VS_CUDA_CHECK(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking));
+  return Stream(s);
+}
+
+/// An event for ordering only (no timestamps, cheaper).
+[[nodiscard]] inline Event make_event() {
+  cudaEvent_t e = nullptr;
+  VS_CUDA_CHECK(cudaEventCreateWithFlags(&e, cudaEventDisableTiming));
+  return Event(e);
+}
+
+/// An empty cuFFT plan handle, to be configured with cufftMakePlan*.
+[[nodiscard]] inline FftPlan make_fft_plan() {
+  cufftHandle p = 0;
+  VS_CUFFT_CHECK(cufftCreate(&p));
+  return FftPlan(p);
+}
+
+/// A layered 2D float array: `layers` images of width x height.
+[[nodiscard]] inline LayeredArray make_layered_float_array(size_t width, size_t height, size_t layers) {
+  const cudaChannelFormatDesc desc = cudaCreateChannelDesc<float>();
+  cudaArray_t a = nullptr;
+  VS_CUDA_CHECK(cudaMalloc3DArray(&a, &desc, make_cudaExtent(width, height, layers), cudaArrayLayered));
+  return LayeredArray(a);
+}
+
+/// A texture over all of `array`: bilinear filtering, border addressing with border value 0,
+/// unnormalised coordinates (texel centres at i + 0.5), float results.
+[[nodiscard]] inline TextureObject make_border_linear_texture(cudaArray_t array) {
+  cudaResourceDesc res{};
+  res.resType = cudaResourceTypeArray;
+  res.res.array.array = array;
+  cudaTextureDesc tex{};
+  tex.addressMode[0] = cudaAddressModeBorder;
+  tex.addressMode[1] = cudaAddressModeBorder;
+  tex.addressMode[2] = cudaAddressModeBorder;
+  tex.borderColor[0] = tex.borderColor[1] = tex.borderColor[2] = tex.borderColor[3] = 0.f;
+  tex.filterMode = cudaFilterModeLinear;
+  tex.readMode = cudaReadModeElementType;
+  tex.normalizedCoords = 0;
+  cudaTextureObject_t t = 0;
+  VS_CUDA_CHECK(cudaCreateTextureObject(&t, &res, &tex, nullptr));
+  return TextureObject(t);
+}
+
+}  // namespace voidscan::cuda

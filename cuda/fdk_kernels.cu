@@ -1,0 +1,161 @@
+// The FDK kernels of the CUDA backend and their launchers (declared in cuda/fdk_kernels.cuh).
+//  - preweight_kernel:   one thread per padded column, grid-stride over rows; multiplies by
+//                        preweight() from recon/fdk_math.hpp (the CPU backend's function) and
+//                        zeroes the padding and the rows past the batch, so the buffer is ready
+//                        for an in-place R2C over a full batch.
+//  - ramp_gain_kernel:   one thread per spectrum bin, grid-stride over rows; bin k *= response[k].
+//  - backproject_kernel: one thread per (i, j) and kVoxelsPerThread consecutive k; for each view
+//                        of the pass (parameters in __constant__ memory) the homogeneous
+//                        coordinates are h0 + i di + j dj + k dk, c = cw / w, r = rw / w, and
+//                        bp_scale / w^2 * tex(c + 0.5, r + 0.5, layer) is accumulated in
+//                        registers; the slab is read-modified-written once per pass.
+// The texture (bilinear, border 0, unnormalised) computes sample_bilinear() of fdk_math.hpp
+// with the hardware's 8-bit fractional weights.
+// Test: tests/recon/test_fdk.cpp (parameterised over backends; the CUDA cases run where a GPU is).
+#include <cstddef>
+#include <string>
+
+#include "cuda/check.hpp"
+#include "cuda/fdk_kernels.cuh"
+
+namespace voidscan::cuda {
+namespace {
+
+/// The views of the current backprojection pass; uploaded (stream-ordered) before each launch.
+__constant__ BpView c_pass_views[kViewsPerPass];
+
+constexpr int kRowBlock = 128;       ///< threads per block of the row kernels
+constexpr int kMaxGridY = 65535;     ///< CUDA's limit on gridDim.y
+
+__global__ void preweight_kernel(float* __restrict__ data, int pitch, int cols, int rows, int valid_rows,
+                                 int total_rows, const FdkView* __restrict__ views) {
+  const int c = blockIdx.x * blockDim.x + threadIdx.x;
+  if (c >= pitch) return;
+  for (int row = blockIdx.y; row < total_rows; row += gridDim.y) {
+    float* p = data + size_t(row) * size_t(pitch);
+    if (c < cols && row < valid_rows) {
+      const int v = row / rows;
+      const int r = row - v * rows;
+      p[c] *= preweight(views[v], c, r, cols, rows);
+    } else {
+      p[c] = 0.f;
+    }
+  }
+}
+
+__global__ void ramp_gain_kernel(float2* __restrict__ spectrum, int bins, int total_rows,
+                                 const float* __restrict__ response) {
+  const int k = blockIdx.x * blockDim.x + threadIdx.x;
+  if (k >= bins) return;
+  const float g = response[k];
+  for (int row = blockIdx.y; row < total_rows; row += gridDim.y) {
+    float2& s = spectrum[size_t(row) * size_t(bins) + size_t(k)];
+    s.x *= g;
+    s.y *= g;
+  }
+}
+
+__global__ void __launch_bounds__(kBpBlockX * kBpBlockY)
+    backproject_kernel(cudaTextureObject_t filtered, int nviews, int layer0, float* __restrict__ slab, int nx,
+                       int ny, int nz) {
+  const int i = blockIdx.x * blockDim.x + threadIdx.x;
+  const int j = blockIdx.y * blockDim.y + threadIdx.y;
+  const int k0 = blockIdx.z * kVoxelsPerThread;
+  if (i >= nx || j >= ny || k0 >= nz) return;
+  const int nk = min(kVoxelsPerThread, nz - k0);
+  const float fi = float(i), fj = float(j), fk0 = float(k0);
+
+  float acc[kVoxelsPerThread];
+#pragma unroll
+  for (int kk = 0; kk < kVoxelsPerThread; ++kk) acc[kk] = 0.f;
+
+  for (int v = 0; v < nviews; ++v) {
+    const BpView& p = c_pass_views[v];
+    // coordinates of voxel (i, j, k0) relative to the slab's voxel (0, 0, 0)
+    const float hc = fmaf(fk0, p.dk[0], fmaf(fj, p.dj[0], fmaf(fi, p.di[0], p.h0[0])));
+    const float hr = fmaf(fk0, p.dk[1], fmaf(fj, p.dj[1], fmaf(fi, p.di[1], p.h0[1])));
+    const float hw = fmaf(fk0, p.dk[2], fmaf(fj, p.dj[2], fmaf(fi, p.di[2], p.h0[2])));
+    const int layer = layer0 + v;
+#pragma unroll
+    for (int kk = 0; kk < kVoxelsPerThread; ++kk) {
+      if (kk < nk) {
+        const float fk = float(kk);
+        const float w = fmaf(fk, p.dk[2], hw);
+        const float inv_w = __fdividef(1.f, w);
+        const float c = fmaf(fk, p.dk[0], hc) * inv_w;
+        const float r = fmaf(fk, p.dk[1], hr) * inv_w;
+        const float value = tex2DLayered<float>(filtered, c + 0.5f, r + 0.5f, layer);
+        acc[kk] = fmaf(p.scale * inv_w * inv_w, value, acc[kk]);
+      }
+    }
+  }
+
+  const size_t plane = size_t(nx) * size_t(ny);
+  float* out = slab + size_t(k0) * plane + size_t(j) * size_t(nx) + size_t(i);
+#pragma unroll
+  for (int kk = 0; kk < kVoxelsPerThread; ++kk) {
+    if (kk < nk) out[size_t(kk) * plane] += acc[kk];
+  }
+}
+
+int rows_grid_y(int total_rows) { return total_rows < kMaxGridY ? total_rows : kMaxGridY; }
+
+}  // namespace
+
+void check_kernels_loadable() {
+  cudaFuncAttributes attr{};
+  const cudaError_t err = cudaFuncGetAttributes(&attr, backproject_kernel);
+  if (err == cudaErrorNoKernelImageForDevice || err == cudaErrorInvalidDeviceFunction) {
+    (void)cudaGetLastError();
+    int device = 0, major = 0, minor = 0;
+    (void)cudaGetDevice(&device);
+    (void)cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device);
+    (void)cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, device);
+    (void)cudaGetLastError();
+    throw RuntimeFailure("this voidscan has no CUDA kernels for the GPU's compute capability " +
+                             std::to_string(major) + "." + std::to_string(minor),
+                         "rebuild with -DCMAKE_CUDA_ARCHITECTURES=" + std::to_string(major * 10 + minor) +
+                             " or use --device cpu");
+  }
+  VS_CUDA_CHECK(err);
+}
+
+void launch_preweight(float* rows_data, int pitch, int cols, int rows, int valid_rows, int total_rows,
+                      const FdkView* views, cudaStream_t stream) {
+  if (total_rows <= 0 || pitch <= 0) return;
+  const dim3 block(kRowBlock);
+  const dim3 grid((unsigned(pitch) + kRowBlock - 1) / kRowBlock, unsigned(rows_grid_y(total_rows)));
+  preweight_kernel<<<grid, block, 0, stream>>>(rows_data, pitch, cols, rows, valid_rows, total_rows, views);
+  VS_CUDA_CHECK_LAUNCH();
+}
+
+void launch_ramp_gain(float2* spectrum, int bins, int total_rows, const float* response, cudaStream_t stream) {
+  if (total_rows <= 0 || bins <= 0) return;
+  const dim3 block(kRowBlock);
+  const dim3 grid((unsigned(bins) + kRowBlock - 1) / kRowBlock, unsigned(rows_grid_y(total_rows)));
+  ramp_gain_kernel<<<grid, block, 0, stream>>>(spectrum, bins, total_rows, response);
+  VS_CUDA_CHECK_LAUNCH();
+}
+
+void launch_backproject(const BpView* params, int nviews, int layer0, cudaTextureObject_t filtered, float* slab,
+                        int nx, int ny, int nz, cudaStream_t stream) {
+  if (nviews <= 0 || nx <= 0 || ny <= 0 || nz <= 0) return;
+  const dim3 block(kBpBlockX, kBpBlockY);
+  const dim3 grid((unsigned(nx) + kBpBlockX - 1) / kBpBlockX, (unsigned(ny) + kBpBlockY - 1) / kBpBlockY,
+                  (unsigned(nz) + kVoxelsPerThread - 1) / kVoxelsPerThread);
+  if (grid.y > unsigned(kMaxGridY) || grid.z > unsigned(kMaxGridY))
+    throw RuntimeFailure("CUDA backprojection: grid of " + std::to_string(nx) + " x " + std::to_string(ny) + " x " +
+                             std::to_string(nz) + " voxels exceeds the launch limits",
+                         "use a smaller grid or --device cpu");
+  // One pass per kViewsPerPass views: upload their parameters to constant memory (ordered on
+  // the stream after the previous pass's kernel), then launch.
+  for (int first = 0; first < nviews; first += kViewsPerPass) {
+    const int n = nviews - first < kViewsPerPass ? nviews - first : kViewsPerPass;
+    VS_CUDA_CHECK(cudaMemcpyToSymbolAsync(c_pass_views, params + first, sizeof(BpView) * size_t(n), 0,
+                                          cudaMemcpyHostToDevice, stream));
+    backproject_kernel<<<grid, block, 0, stream>>>(filtered, n, layer0 + first, slab, nx, ny, nz);
+    VS_CUDA_CHECK_LAUNCH();
+  }
+}
+
+}  // namespace voidscan::cuda
