@@ -33,13 +33,16 @@ class FdkBackend {
   [[nodiscard]] virtual std::string name() const = 0;
   /// Largest number of z slices of `grid` one slab may have (grid.nz when it all fits).
   [[nodiscard]] virtual int max_slab_slices(const VolumeGrid& grid) const = 0;
-  /// Starts accumulating slices [z0, z1) of `grid`, zeroed.
-  virtual void begin_slab(const VolumeGrid& grid, int z0, int z1) = 0;
+  /// Starts accumulating slices [z0, z1) of `grid`, zeroed, whose result end_slab() leaves in
+  /// `out` (host memory of nx * ny * (z1 - z0) floats, x fastest, that the caller keeps alive
+  /// until end_slab returns). The CPU backend accumulates in `out` directly; the CUDA backend
+  /// accumulates on the device and copies into `out` at end_slab.
+  virtual void begin_slab(const VolumeGrid& grid, int z0, int z1, float* out) = 0;
   /// Weights, filters and backprojects views [first, first + count) into the slab.
   /// `log_projections`: count x rows x cols floats on the host, line integrals (-log I/I0).
   virtual void add_views(const float* log_projections, int first, int count) = 0;
-  /// Copies the slab (nx * ny * (z1 - z0) floats, x fastest) into `out`.
-  virtual void end_slab(float* out) = 0;
+  /// Finishes the slab: when it returns, `out` given to begin_slab holds the result.
+  virtual void end_slab() = 0;
   [[nodiscard]] virtual DeviceMemoryStats device_memory() const { return {}; }
 };
 

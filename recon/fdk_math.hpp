@@ -16,6 +16,8 @@
 // distance weight with L(x) = |w_i(x)| / |u x v| the depth of x along the detector normal.
 #pragma once
 
+#include <math.h>  // sinf, sqrtf, atan2f, floorf: host and device
+
 #if defined(__CUDACC__)
 #define VS_HD __host__ __device__ __forceinline__
 #else

@@ -24,7 +24,16 @@ namespace voidscan {
 
 struct FdkPlan {
   Detector detector;
+  /// Width of the filtered images the backprojection samples. Equal to detector.cols, except
+  /// for a displaced detector, whose filtered images extend over the missing side up to the
+  /// mirror image of the long side: the ramp-filtered weighted projection is not zero there
+  /// (its tails), and dropping them biases the half-fan region (as RTK's "pad on truncated side").
+  int filtered_cols = 0;
+  /// Column of the filtered image where detector column 0 lands (0 unless padded on the left).
+  /// The matrices below already include it.
+  int col_shift = 0;
   std::vector<FdkView> views;
+  std::vector<ProjectionMatrix> matrices;  ///< the same P as views[i].P, in double (for grid offsets)
   RampFilter filter;
   Redundancy redundancy = Redundancy::full_scan;
   double coverage_deg = 0;

@@ -88,6 +88,18 @@ struct ProjectionMatrix {
 };
 [[nodiscard]] ProjectionMatrix projection_matrix(const Detector& det, const ViewGeometry& view);
 
+/// How the source angles about +z cover the circle. A scan is `full` when its largest gap
+/// between neighbouring source angles is at most 3 median steps; otherwise it is a short scan
+/// over the arc that starts at `arc_start_rad` and runs counter-clockwise for `coverage_rad`.
+struct AngularCoverage {
+  bool full = true;
+  double coverage_rad = 0;      ///< 2 pi for a full scan
+  double median_step_rad = 0;
+  double largest_gap_rad = 0;
+  double arc_start_rad = 0;     ///< short scans: first source angle of the arc, in [0, 2 pi)
+};
+[[nodiscard]] AngularCoverage angular_coverage(const Geometry& g);
+
 /// Summary figures used by `voidscan info`, the default grid and the FDK weights.
 struct GeometrySummary {
   double mean_sod_mm = 0;      ///< mean distance from source to the z axis
@@ -110,5 +122,16 @@ void validate(const Geometry& g, const std::string& file);
 
 /// Source angle about +z in radians (atan2 of the source's xy position, counter-clockwise).
 [[nodiscard]] inline double source_angle(const ViewGeometry& v) { return std::atan2(v.source.y, v.source.x); }
+
+/// Angles closer than this (radians) are the same angle (a repeated 0/360 degree view).
+inline constexpr double kSameAngle = 1e-6;
+
+/// Maps an angle to [0, 2 pi), with values within kSameAngle below 2 pi mapped to 0.
+[[nodiscard]] inline double wrap_angle(double a) {
+  constexpr double two_pi = 6.283185307179586476925;
+  a = std::fmod(a, two_pi);
+  if (a < 0) a += two_pi;
+  return a > two_pi - kSameAngle ? 0.0 : a;
+}
 
 }  // namespace voidscan

@@ -1,0 +1,156 @@
+#include "cli/commands.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <numbers>
+
+#include "cli/progress.hpp"
+#include "recon/error.hpp"
+#include "recon/fdk.hpp"
+#include "recon/scan.hpp"
+#include "recon/tiff_io.hpp"
+#include "recon/volume_io.hpp"
+
+namespace voidscan::cli {
+namespace fs = std::filesystem;
+namespace {
+
+std::string mib(size_t bytes) { return fmt::format("{:.0f} MiB", double(bytes) / (1 << 20)); }
+
+/// The manifest's grid (or the default one) with the command line's overrides.
+VolumeGrid choose_grid(const Scan& scan, const ReconstructOptions& o) {
+  VolumeGrid g = scan_grid(scan);
+  if (o.voxel_mm) {
+    if (!(*o.voxel_mm > 0)) throw InputError("", "--voxel", "must be positive");
+    // keep the extent, change the sampling
+    g.nx = std::max(1, int(std::ceil(g.nx * g.sx / *o.voxel_mm - 1e-9)));
+    g.ny = std::max(1, int(std::ceil(g.ny * g.sy / *o.voxel_mm - 1e-9)));
+    g.nz = std::max(1, int(std::ceil(g.nz * g.sz / *o.voxel_mm - 1e-9)));
+    g.sx = g.sy = g.sz = *o.voxel_mm;
+  }
+  if (o.grid) {
+    const auto& n = *o.grid;
+    if (n[0] < 1 || n[1] < 1 || n[2] < 1) throw InputError("", "--grid", "every size must be at least 1");
+    g.nx = n[0];
+    g.ny = n[1];
+    g.nz = n[2];
+  }
+  if (o.center_mm) g.center = {(*o.center_mm)[0], (*o.center_mm)[1], (*o.center_mm)[2]};
+  return g;
+}
+
+/// Fails early (before any computation) on projection files that cannot be read as expected.
+void check_projection_files(const Scan& scan) {
+  std::map<fs::path, int> max_page;
+  for (const auto& p : scan.projections) max_page[p.file] = std::max(max_page[p.file], p.page);
+  const auto& d = scan.geometry.detector;
+  for (const auto& [file, page] : max_page) {
+    const TiffInfo t = tiff_info(file);
+    if (t.cols != d.cols || t.rows != d.rows)
+      throw InputError(file.string(), "",
+                       fmt::format("image is {} x {} but the scan's detector is {} x {} ({})", t.cols, t.rows,
+                                   d.cols, d.rows, scan.manifest.string()));
+    if (page >= t.pages)
+      throw InputError(file.string(), "",
+                       fmt::format("has {} pages but the scan uses page {} ({})", t.pages, page, scan.manifest.string()));
+  }
+}
+
+void print_scan_info(const Scan& scan) {
+  const auto& d = scan.geometry.detector;
+  const GeometrySummary s = summarize(scan.geometry);
+  const VolumeGrid g = scan_grid(scan);
+  const FdkPlan plan = plan_fdk(scan.geometry, FilterWindow::ram_lak);
+  const char* mode[] = {"full scan", "short scan (Parker weights)", "offset detector (displaced-detector weights)"};
+  fmt::print("scan            {}\n", scan.manifest.string());
+  if (!scan.name.empty()) fmt::print("name            {}\n", scan.name);
+  fmt::print("detector        {} x {} pixels of {:.4g} x {:.4g} mm\n", d.cols, d.rows, d.du_mm, d.dv_mm);
+  fmt::print("projections     {}\n", scan.geometry.views.size());
+  fmt::print("coverage        {:.2f} deg ({}), largest gap {:.3f} deg\n", s.coverage_deg, mode[int(plan.redundancy)],
+             s.largest_gap_deg);
+  fmt::print("source-axis     {:.3f} mm (mean)\n", s.mean_sod_mm);
+  fmt::print("source-detector {:.3f} mm (mean)\n", s.mean_sdd_mm);
+  fmt::print("magnification   {:.4f}\n", s.magnification);
+  fmt::print("voxel at mag.   {:.3f} um\n", 1000 * d.du_mm / s.magnification);
+  fmt::print("field of view   {:.3f} mm across, {:.3f} mm high\n", 2 * s.fov_radius_mm, 2 * s.fov_half_height_mm);
+  fmt::print("grid            {} x {} x {} voxels of {:.3f} x {:.3f} x {:.3f} um, centre ({:.4g}, {:.4g}, {:.4g}) mm{}\n",
+             g.nx, g.ny, g.nz, 1000 * g.sx, 1000 * g.sy, 1000 * g.sz, g.center.x, g.center.y, g.center.z,
+             scan.volume ? "" : " (derived)");
+  const auto& in = scan.intensity;
+  if (in.already_log) fmt::print("intensity       line integrals (already -log)\n");
+  else if (!in.flat_files.empty())
+    fmt::print("intensity       raw counts, {} flat and {} dark files\n", in.flat_files.size(), in.dark_files.size());
+  else fmt::print("intensity       raw counts, white level {}, dark level {}\n", *in.white_level, in.dark_level);
+  for (const auto& w : plan.warnings) fmt::print("warning         {}\n", w);
+}
+
+void print_volume_info(const fs::path& file) {
+  const VolumeHeader h = read_volume_header(file);
+  fmt::print("volume          {}\n", file.string());
+  fmt::print("size            {} x {} x {} voxels ({})\n", h.nx, h.ny, h.nz, h.dtype);
+  fmt::print("voxel           {:.4f} x {:.4f} x {:.4f} um\n", 1000 * h.sx, 1000 * h.sy, 1000 * h.sz);
+  fmt::print("origin          ({:.6g}, {:.6g}, {:.6g}) mm (centre of voxel 0)\n", h.origin.x, h.origin.y, h.origin.z);
+  fmt::print("extent          {:.4f} x {:.4f} x {:.4f} mm\n", h.nx * h.sx, h.ny * h.sy, h.nz * h.sz);
+  if (h.scale != 1 || h.offset != 0) fmt::print("scaling         value = stored * {:.6g} + {:.6g} (1/mm)\n", h.scale, h.offset);
+}
+
+}  // namespace
+
+int run_reconstruct(const ReconstructOptions& o, const GlobalOptions& g) {
+  // Check everything about the output before any work.
+  const fs::path out(o.output);
+  const VolumeFormat format = volume_format_from_path(out);
+  (void)format;
+  const VolumeDtype dtype = parse_volume_dtype(o.dtype);
+  const fs::path out_dir = out.parent_path().empty() ? fs::path(".") : out.parent_path();
+  if (!fs::is_directory(out_dir)) throw InputError(o.output, "-o", "the output folder does not exist");
+
+  const Scan scan = load_scan(o.scan);
+  for (const auto& w : scan.warnings) spdlog::warn("{}", w);
+  check_projection_files(scan);
+
+  FdkParams params;
+  params.window = parse_filter_window(o.filter);
+  params.device = parse_device(o.device);
+  params.backend.batch_views = o.batch;
+  params.backend.gpu_memory_limit_bytes = size_t(o.gpu_memory_limit_mib * (1 << 20));
+  const VolumeGrid grid = choose_grid(scan, o);
+  spdlog::info("reconstructing {} views of {} x {} onto {} x {} x {} voxels of {:.3f} um", scan.geometry.views.size(),
+               scan.geometry.detector.cols, scan.geometry.detector.rows, grid.nx, grid.ny, grid.nz, 1000 * grid.sx);
+
+  FdkReport report;
+  Volume vol;
+  {
+    ProgressBar bar("reconstruct", !g.quiet);
+    vol = reconstruct_scan(scan, grid, params, &report, [&](double f) { bar.update(f); });
+  }
+  for (const auto& w : report.warnings) spdlog::warn("{}", w);
+  if (report.clamped_pixels)
+    spdlog::warn("{} pixels had non-positive transmission and were clamped", report.clamped_pixels);
+  if (report.dead_pixels) spdlog::warn("{} dead pixels (flat <= dark) interpolated", report.dead_pixels);
+  write_volume(out, vol, dtype);
+  spdlog::info("{} x {} x {} in {:.2f} s on {} ({} slab{}), {:.3f} GUPS; peak memory: host {}, device {}; wrote {}",
+               grid.nx, grid.ny, grid.nz, report.seconds, report.backend, report.slabs, report.slabs == 1 ? "" : "s",
+               report.gups, mib(report.peak_host_bytes), mib(report.peak_device_bytes), out.string());
+  return 0;
+}
+
+int run_info(const std::string& file, const GlobalOptions&) {
+  const fs::path p(file);
+  if (!fs::exists(p)) throw InputError(file, "", "file not found");
+  const std::string ext = p.extension().string();
+  if (ext == ".json") {
+    const Scan scan = load_scan(p);
+    for (const auto& w : scan.warnings) spdlog::warn("{}", w);
+    print_scan_info(scan);
+    return 0;
+  }
+  print_volume_info(p);
+  return 0;
+}
+
+}  // namespace voidscan::cli
