@@ -105,7 +105,12 @@ int run_reconstruct(const ReconstructOptions& o, const GlobalOptions& g) {
   const fs::path out(o.output);
   const VolumeFormat format = volume_format_from_path(out);
   (void)format;
-  const VolumeDtype dtype = parse_volume_dtype(o.dtype);
+  VolumeDtype dtype;
+  try {
+    dtype = parse_volume_dtype(o.dtype);
+  } catch (const InputError& e) {
+    throw InputError("", "--dtype", "unknown data type '" + o.dtype + "' (use float32 or uint16)");
+  }
   const fs::path out_dir = out.parent_path().empty() ? fs::path(".") : out.parent_path();
   if (!fs::is_directory(out_dir)) throw InputError(o.output, "-o", "the output folder does not exist");
 

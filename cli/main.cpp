@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   CLI::App app{"voidscan: X-ray CT reconstruction and defect detection for advanced packaging"};
   app.set_version_flag("--version", std::string("voidscan ") + VOIDSCAN_VERSION);
   app.require_subcommand(1);
+  app.fallthrough();  // --quiet and --log-level also after the subcommand
   cli::GlobalOptions global;
   app.add_flag("-q,--quiet", global.quiet, "No progress bar; only warnings and errors");
   app.add_option("--log-level", global.log_level, "trace, debug, info, warn, error or off")

@@ -64,6 +64,8 @@ class CudaBackend final : public FdkBackend {
   BackendOptions options_;
   int device_ = 0;
   int cols_ = 0, rows_ = 0;
+  int out_cols_ = 0;  ///< width of the filtered images (FdkPlan::filtered_cols)
+  int shift_ = 0;     ///< FdkPlan::col_shift
   int fft_n_ = 0;        ///< FFT length N
   int bins_ = 0;         ///< N / 2 + 1 complex bins per row
   int pitch_ = 0;        ///< floats per row of the in-place FFT buffer, 2 * bins_
@@ -100,11 +102,13 @@ class CudaBackend final : public FdkBackend {
 CudaBackend::CudaBackend(const FdkPlan& plan, const BackendOptions& options) : plan_(plan), options_(options) {
   cols_ = plan_.detector.cols;
   rows_ = plan_.detector.rows;
+  out_cols_ = plan_.filtered_cols > 0 ? plan_.filtered_cols : cols_;
+  shift_ = plan_.col_shift;
   fft_n_ = plan_.filter.padded;
   bins_ = fft_n_ / 2 + 1;
   pitch_ = 2 * bins_;
   const size_t nviews = plan_.views.size();
-  if (cols_ < 1 || rows_ < 1 || nviews == 0 || fft_n_ < cols_ || plan_.filter.response.size() != size_t(bins_) ||
+  if (cols_ < 1 || rows_ < 1 || nviews == 0 || fft_n_ < out_cols_ || shift_ < 0 || shift_ + cols_ > out_cols_ || plan_.filter.response.size() != size_t(bins_) ||
       (!plan_.matrices.empty() && plan_.matrices.size() != nviews) || nviews > size_t(INT_MAX))
     throw RuntimeFailure("CUDA backend: inconsistent FDK plan (detector " + std::to_string(cols_) + " x " +
                          std::to_string(rows_) + ", " + std::to_string(nviews) + " views, FFT length " +
@@ -120,8 +124,8 @@ CudaBackend::CudaBackend(const FdkPlan& plan, const BackendOptions& options) : p
   VS_CUDA_CHECK(cudaDeviceGetAttribute(&max_w, cudaDevAttrMaxTexture2DLayeredWidth, device_));
   VS_CUDA_CHECK(cudaDeviceGetAttribute(&max_h, cudaDevAttrMaxTexture2DLayeredHeight, device_));
   VS_CUDA_CHECK(cudaDeviceGetAttribute(&max_layers, cudaDevAttrMaxTexture2DLayeredLayers, device_));
-  if (cols_ > max_w || rows_ > max_h)
-    throw RuntimeFailure("CUDA backend: a detector of " + std::to_string(cols_) + " x " + std::to_string(rows_) +
+  if (out_cols_ > max_w || rows_ > max_h)
+    throw RuntimeFailure("CUDA backend: a detector of " + std::to_string(out_cols_) + " x " + std::to_string(rows_) +
                              " pixels exceeds the GPU's layered texture limit of " + std::to_string(max_w) + " x " +
                              std::to_string(max_h),
                          "bin the projections or use --device cpu");
@@ -155,8 +159,7 @@ CudaBackend::CudaBackend(const FdkPlan& plan, const BackendOptions& options) : p
   }
   const size_t fft_floats = size_t(total_rows) * size_t(pitch_);
   const size_t work_bytes = std::max(work_r2c, work_c2r);
-  const size_t image = size_t(cols_) * size_t(rows_);
-  const size_t array_bytes = image * size_t(batch_) * sizeof(float);
+  const size_t array_bytes = size_t(out_cols_) * size_t(rows_) * size_t(batch_) * sizeof(float);
   fixed_bytes_ = fft_floats * sizeof(float) + work_bytes + array_bytes + nviews * sizeof(FdkView) +
                  size_t(bins_) * sizeof(float);
   if (options_.gpu_memory_limit_bytes != 0 && fixed_bytes_ > options_.gpu_memory_limit_bytes)
@@ -175,10 +178,10 @@ CudaBackend::CudaBackend(const FdkPlan& plan, const BackendOptions& options) : p
   VS_CUFFT_CHECK(cufftSetStream(c2r_.get(), compute_.get()));
   views_ = DeviceBuffer<FdkView>(nviews);
   response_ = DeviceBuffer<float>(size_t(bins_));
-  array_ = make_layered_float_array(size_t(cols_), size_t(rows_), size_t(batch_));
+  array_ = make_layered_float_array(size_t(out_cols_), size_t(rows_), size_t(batch_));
   texture_ = make_border_linear_texture(array_.get());
   for (int s = 0; s < 2; ++s) {
-    staging_[s] = PinnedBuffer<float>(image * size_t(batch_));
+    staging_[s] = PinnedBuffer<float>(size_t(cols_) * size_t(rows_) * size_t(batch_));
     params_[s] = PinnedBuffer<BpView>(size_t(batch_));
   }
   note_held_bytes();
@@ -297,7 +300,7 @@ void CudaBackend::add_batch(const float* src, int first, int count) {
   std::memcpy(staging_[s].data(), src, image * size_t(count) * sizeof(float));
   fill_pass_params(params_[s].data(), first, count);
   VS_CUDA_CHECK(cudaStreamWaitEvent(copy_.get(), fft_free_.get(), 0));
-  VS_CUDA_CHECK(cudaMemcpy2DAsync(fft_.data(), size_t(pitch_) * sizeof(float), staging_[s].data(),
+  VS_CUDA_CHECK(cudaMemcpy2DAsync(fft_.data() + shift_, size_t(pitch_) * sizeof(float), staging_[s].data(),
                                   size_t(cols_) * sizeof(float), size_t(cols_) * sizeof(float),
                                   size_t(rows_in_batch), cudaMemcpyHostToDevice, copy_.get()));
   VS_CUDA_CHECK(cudaEventRecord(uploaded_.get(), copy_.get()));
@@ -305,7 +308,7 @@ void CudaBackend::add_batch(const float* src, int first, int count) {
 
   // 2. pre-weight and zero padding, in place.
   //    Rows past this batch (a short last batch) are zeroed: the FFT plans cover a full batch.
-  launch_preweight(fft_.data(), pitch_, cols_, rows_, rows_in_batch, batch_ * rows_, views_.data() + first,
+  launch_preweight(fft_.data(), pitch_, cols_, shift_, rows_, rows_in_batch, batch_ * rows_, views_.data() + first,
                    compute_.get());
 
   // 3. ramp filter.
@@ -314,9 +317,9 @@ void CudaBackend::add_batch(const float* src, int first, int count) {
   launch_ramp_gain(spectrum, bins_, rows_in_batch, response_.data(), compute_.get());
   VS_CUFFT_CHECK(cufftExecC2R(c2r_.get(), spectrum, fft_.data()));
   cudaMemcpy3DParms copy{};
-  copy.srcPtr = make_cudaPitchedPtr(fft_.data(), size_t(pitch_) * sizeof(float), size_t(cols_), size_t(rows_));
+  copy.srcPtr = make_cudaPitchedPtr(fft_.data(), size_t(pitch_) * sizeof(float), size_t(out_cols_), size_t(rows_));
   copy.dstArray = array_.get();
-  copy.extent = make_cudaExtent(size_t(cols_), size_t(rows_), size_t(count));
+  copy.extent = make_cudaExtent(size_t(out_cols_), size_t(rows_), size_t(count));
   copy.kind = cudaMemcpyDeviceToDevice;
   VS_CUDA_CHECK(cudaMemcpy3DAsync(&copy, compute_.get()));
   VS_CUDA_CHECK(cudaEventRecord(fft_free_.get(), compute_.get()));

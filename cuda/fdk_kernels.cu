@@ -27,18 +27,19 @@ __constant__ BpView c_pass_views[kViewsPerPass];
 constexpr int kRowBlock = 128;       ///< threads per block of the row kernels
 constexpr int kMaxGridY = 65535;     ///< CUDA's limit on gridDim.y
 
-__global__ void preweight_kernel(float* __restrict__ data, int pitch, int cols, int rows, int valid_rows,
+__global__ void preweight_kernel(float* __restrict__ data, int pitch, int cols, int shift, int rows, int valid_rows,
                                  int total_rows, const FdkView* __restrict__ views) {
-  const int c = blockIdx.x * blockDim.x + threadIdx.x;
-  if (c >= pitch) return;
+  const int pos = blockIdx.x * blockDim.x + threadIdx.x;  // position in the padded row
+  if (pos >= pitch) return;
+  const int c = pos - shift;                               // detector column held there
   for (int row = blockIdx.y; row < total_rows; row += gridDim.y) {
     float* p = data + size_t(row) * size_t(pitch);
-    if (c < cols && row < valid_rows) {
+    if (c >= 0 && c < cols && row < valid_rows) {
       const int v = row / rows;
       const int r = row - v * rows;
-      p[c] *= preweight(views[v], c, r, cols, rows);
+      p[pos] *= preweight(views[v], c, r, cols, rows);
     } else {
-      p[c] = 0.f;
+      p[pos] = 0.f;
     }
   }
 }
@@ -120,12 +121,12 @@ void check_kernels_loadable() {
   VS_CUDA_CHECK(err);
 }
 
-void launch_preweight(float* rows_data, int pitch, int cols, int rows, int valid_rows, int total_rows,
+void launch_preweight(float* rows_data, int pitch, int cols, int shift, int rows, int valid_rows, int total_rows,
                       const FdkView* views, cudaStream_t stream) {
   if (total_rows <= 0 || pitch <= 0) return;
   const dim3 block(kRowBlock);
   const dim3 grid((unsigned(pitch) + kRowBlock - 1) / kRowBlock, unsigned(rows_grid_y(total_rows)));
-  preweight_kernel<<<grid, block, 0, stream>>>(rows_data, pitch, cols, rows, valid_rows, total_rows, views);
+  preweight_kernel<<<grid, block, 0, stream>>>(rows_data, pitch, cols, shift, rows, valid_rows, total_rows, views);
   VS_CUDA_CHECK_LAUNCH();
 }
 

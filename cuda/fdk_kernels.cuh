@@ -4,7 +4,7 @@
 //
 // Steps of one batch, in the order the backend calls them:
 //  1. launch_preweight:   rows of the padded FFT buffer *= preweight() (recon/fdk_math.hpp),
-//                         padding columns [cols, pitch) and rows past the batch set to 0;
+//                         columns outside the detector row and rows past the batch set to 0;
 //  2. (cuFFT R2C, in place, by the backend)
 //  3. launch_ramp_gain:   spectrum bin k *= response[k];
 //  4. (cuFFT C2R, in place; copy of the first cols samples of each row into a layered array)
@@ -40,10 +40,11 @@ struct BpView {
 /// Throws RuntimeFailure when this build has no kernel image the current device can run.
 void check_kernels_loadable();
 
-/// rows_data: total_rows rows of `pitch` floats; the first `cols` of each of the first
-/// valid_rows rows are a detector row (row r of view v is row v * rows + r); the rest of every
-/// row, and all rows from valid_rows on, are set to 0. views: the batch's FdkViews on the device.
-void launch_preweight(float* rows_data, int pitch, int cols, int rows, int valid_rows, int total_rows,
+/// rows_data: total_rows rows of `pitch` floats; floats [shift, shift + cols) of each of the
+/// first valid_rows rows are a detector row (row r of view v is row v * rows + r; shift is
+/// FdkPlan::col_shift); the rest of every row, and all rows from valid_rows on, are set to 0.
+/// views: the batch's FdkViews on the device.
+void launch_preweight(float* rows_data, int pitch, int cols, int shift, int rows, int valid_rows, int total_rows,
                       const FdkView* views, cudaStream_t stream);
 
 /// spectrum: total_rows rows of `bins` complex values (float2); response: `bins` real gains.
