@@ -6,7 +6,8 @@
 //     keeping plan.filtered_cols columns;
 //  3. backproject voxel-driven: for each row of voxels (j, k) and each view, homogeneous detector
 //     coordinates start in double at voxel (0, j, k) and advance by P's first column times sx,
-//     bilinear sampling with zero outside (sample_bilinear()), weight bp_scale / w^2.
+//     bilinear sampling with zero outside (sample_bilinear_bordered(): filtered images are kept
+//     with a one-pixel zero border), weight bp_scale / w^2.
 // Threads: TBB over (view, row) for filtering and over voxel rows for backprojection.
 // Test: tests/recon/test_fdk.cpp (every test body runs on this backend).
 #include <fftw3.h>
@@ -89,7 +90,8 @@ class CpuBackend final : public FdkBackend {
   void filter(const float* in, int first, int count) {
     const int cols = plan_.detector.cols, rows = plan_.detector.rows, n = plan_.filter.padded;
     const int out_cols = plan_.filtered_cols, shift = plan_.col_shift;
-    filtered_.resize(size_t(count) * rows * out_cols);
+    const size_t pitch = size_t(out_cols) + 2, image = pitch * (rows + 2);
+    filtered_.assign(size_t(count) * image, 0.f);  // the zero border stays zero
     const float* response = plan_.filter.response.data();
     tbb::parallel_for(tbb::blocked_range<int>(0, count * rows), [&](const tbb::blocked_range<int>& range) {
       RowWork& w = work_.local();
@@ -105,7 +107,7 @@ class CpuBackend final : public FdkBackend {
           w.spec[k][1] *= response[k];
         }
         fftwf_execute_dft_c2r(inverse_, w.spec.get(), w.real.get());
-        std::memcpy(filtered_.data() + size_t(vr) * out_cols, w.real.get(), sizeof(float) * out_cols);
+        std::memcpy(filtered_.data() + image * view + pitch * (r + 1) + 1, w.real.get(), sizeof(float) * out_cols);
       }
     });
   }
@@ -113,7 +115,8 @@ class CpuBackend final : public FdkBackend {
   void backproject(int first, int count) {
     const int cols = plan_.filtered_cols, rows = plan_.detector.rows;
     const int nx = grid_.nx, ny = grid_.ny;
-    const size_t image = size_t(cols) * rows;
+    const int pitch = cols + 2;
+    const size_t image = size_t(pitch) * (rows + 2);
     tbb::parallel_for(tbb::blocked_range2d<int>(z0_, z1_, 1, 0, ny, 4), [&](const tbb::blocked_range2d<int>& r) {
       for (int k = r.rows().begin(); k != r.rows().end(); ++k) {
         for (int j = r.cols().begin(); j != r.cols().end(); ++j) {
@@ -130,7 +133,7 @@ class CpuBackend final : public FdkBackend {
             const float dc = float(m[0] * grid_.sx), dr = float(m[4] * grid_.sx), dw = float(m[8] * grid_.sx);
             for (int i = 0; i < nx; ++i) {
               const float inv = 1.f / w;
-              row[i] += scale * inv * inv * sample_bilinear(img, cols, rows, cw * inv, rw * inv);
+              row[i] += scale * inv * inv * sample_bilinear_bordered(img, pitch, cols, rows, cw * inv, rw * inv);
               cw += dc;
               rw += dr;
               w += dw;

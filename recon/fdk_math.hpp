@@ -107,4 +107,16 @@ VS_HD float sample_bilinear(const float* img, int cols, int rows, float c, float
   return (1.f - ar) * ((1.f - ac) * v00 + ac * v01) + ar * ((1.f - ac) * v10 + ac * v11);
 }
 
+/// The same function as sample_bilinear(), on an image stored with a one-pixel zero border
+/// (pitch = cols + 2 floats per row, rows + 2 rows, pixel (0, 0) at padded[pitch + 1]): one
+/// range test and four unconditional loads.
+VS_HD float sample_bilinear_bordered(const float* padded, int pitch, int cols, int rows, float c, float r) {
+  if (!(c > -1.f && r > -1.f && c < float(cols) && r < float(rows))) return 0.f;
+  const float pc = c + 1.f, pr = r + 1.f;  // coordinates in the padded image, > 0
+  const int c0 = int(pc), r0 = int(pr);    // floor for positive values
+  const float ac = pc - float(c0), ar = pr - float(r0);
+  const float* p = padded + (long long)r0 * pitch + c0;
+  return (1.f - ar) * ((1.f - ac) * p[0] + ac * p[1]) + ar * ((1.f - ac) * p[pitch] + ac * p[pitch + 1]);
+}
+
 }  // namespace voidscan
