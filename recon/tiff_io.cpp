@@ -24,13 +24,6 @@
 namespace fs = std::filesystem;
 
 namespace voidscan {
-namespace detail {
-// Not in tiff_io.hpp: shared with volume_io.cpp, which declares them itself.
-void write_tiff_pages(const fs::path& file, const fs::path& display, int cols, int rows, int pages,
-                      SampleType type, const std::function<const void*(int page)>& page_data,
-                      const std::string& description);
-std::string tiff_description(const fs::path& file);
-}  // namespace detail
 
 namespace {
 

@@ -2,6 +2,7 @@
 #pragma once
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -47,5 +48,17 @@ void write_tiff_float(const std::filesystem::path& file, int cols, int rows, int
                       const std::string& description = {});
 void write_tiff_uint16(const std::filesystem::path& file, int cols, int rows, int pages, const uint16_t* data,
                        const std::string& description = {});
+
+namespace detail {
+/// Writes `pages` single-channel pages of cols x rows samples of `type` (float32 or uint16) to
+/// `file`, asking page_data(i) for page i's samples, so a caller can convert page by page
+/// (volume_io.cpp writes volumes slice by slice). `display` is the name used in errors (the
+/// final name when `file` is a temporary). Not atomic: callers wrap it in write_atomically.
+void write_tiff_pages(const std::filesystem::path& file, const std::filesystem::path& display, int cols, int rows,
+                      int pages, SampleType type, const std::function<const void*(int page)>& page_data,
+                      const std::string& description);
+/// The ImageDescription tag of the first page ("" when absent).
+[[nodiscard]] std::string tiff_description(const std::filesystem::path& file);
+}  // namespace detail
 
 }  // namespace voidscan

@@ -26,13 +26,6 @@
 namespace fs = std::filesystem;
 
 namespace voidscan {
-namespace detail {  // defined in tiff_io.cpp (not part of the public tiff_io.hpp)
-void write_tiff_pages(const fs::path& file, const fs::path& display, int cols, int rows, int pages,
-                      SampleType type, const std::function<const void*(int page)>& page_data,
-                      const std::string& description);
-std::string tiff_description(const fs::path& file);
-}  // namespace detail
-
 namespace {
 
 static_assert(std::endian::native == std::endian::little, "volume I/O assumes a little-endian host");
