@@ -5,7 +5,8 @@
 //  2. ramp-filter it with FFTW (r2c, multiply by the plan's real response, c2r), rows in parallel,
 //     keeping plan.filtered_cols columns;
 //  3. backproject voxel-driven: for each row of voxels (j, k) and each view, homogeneous detector
-//     coordinates start in double at voxel (0, j, k) and advance by P's first column times sx,
+//     coordinates of voxel (0, j, k) in double, then P's first column times sx per voxel
+//     (backproject_row(), vectorised),
 //     bilinear sampling with zero outside (sample_bilinear_bordered(): filtered images are kept
 //     with a one-pixel zero border), weight bp_scale / w^2.
 // Threads: TBB over (view, row) for filtering and over voxel rows for backprojection.
@@ -48,6 +49,22 @@ struct RowWork {
   FftwPtr<float> real;
   FftwPtr<fftwf_complex> spec;
 };
+
+/// Adds one view's contribution to one row of voxels (i = 0 .. nx-1). (cw, rw, w) are the
+/// homogeneous detector coordinates of voxel 0 of the row, (dc, dr, dw) their step per voxel.
+/// Coordinates are computed from i, not accumulated, so iterations are independent and the
+/// loop vectorises (AVX2 gathers where the processor has them; target_clones picks at load time).
+__attribute__((target_clones("avx2", "default"))) void backproject_row(float* __restrict__ row, int nx,
+                                                                      const float* __restrict__ img, int pitch,
+                                                                      int cols, int rows, float cw, float rw,
+                                                                      float w, float dc, float dr, float dw,
+                                                                      float scale) {
+  for (int i = 0; i < nx; ++i) {
+    const float fi = float(i);
+    const float inv = 1.f / (w + fi * dw);
+    row[i] += scale * inv * inv * sample_bilinear_bordered(img, pitch, cols, rows, (cw + fi * dc) * inv, (rw + fi * dr) * inv);
+  }
+}
 
 class CpuBackend final : public FdkBackend {
  public:
@@ -127,17 +144,10 @@ class CpuBackend final : public FdkBackend {
             const float* img = filtered_.data() + image * v;
             const float scale = plan_.views[first + v].bp_scale;
             // homogeneous coordinates of voxel (0, j, k) in double, then float steps along x
-            float cw = float(m[0] * x0.x + m[1] * x0.y + m[2] * x0.z + m[3]);
-            float rw = float(m[4] * x0.x + m[5] * x0.y + m[6] * x0.z + m[7]);
-            float w = float(m[8] * x0.x + m[9] * x0.y + m[10] * x0.z + m[11]);
-            const float dc = float(m[0] * grid_.sx), dr = float(m[4] * grid_.sx), dw = float(m[8] * grid_.sx);
-            for (int i = 0; i < nx; ++i) {
-              const float inv = 1.f / w;
-              row[i] += scale * inv * inv * sample_bilinear_bordered(img, pitch, cols, rows, cw * inv, rw * inv);
-              cw += dc;
-              rw += dr;
-              w += dw;
-            }
+            backproject_row(row, nx, img, pitch, cols, rows, float(m[0] * x0.x + m[1] * x0.y + m[2] * x0.z + m[3]),
+                            float(m[4] * x0.x + m[5] * x0.y + m[6] * x0.z + m[7]),
+                            float(m[8] * x0.x + m[9] * x0.y + m[10] * x0.z + m[11]), float(m[0] * grid_.sx),
+                            float(m[4] * grid_.sx), float(m[8] * grid_.sx), scale);
           }
         }
       }
