@@ -24,8 +24,10 @@ int main(int argc, char** argv) {
   const std::filesystem::path out = argv[1];
   std::filesystem::create_directories(out);
 
-  // Linear attenuation, 1/mm, at roughly 60 keV effective energy.
-  constexpr double kSubstrate = 0.05, kUnderfill = 0.04, kSilicon = 0.075, kSolder = 1.0, kAir = 0.0;
+  // Linear attenuation, 1/mm, at roughly 30 keV effective energy (lab CT of packages runs at
+  // low kV). Solder is lowered from its real value (tens per mm) to keep this demo free of
+  // metal streaks.
+  constexpr double kSubstrate = 0.20, kUnderfill = 0.25, kSilicon = 0.35, kSolder = 2.0, kAir = 0.0;
   std::vector<Object> o;
   o.push_back({Box{{-0.45, -0.45, -0.25}, {0.45, 0.45, -0.10}}, kSubstrate});
   o.push_back({Box{{-0.40, -0.40, -0.10}, {0.40, 0.40, 0.00}}, kUnderfill});

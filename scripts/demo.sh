@@ -8,5 +8,5 @@ scripts/install-deps.sh
 scripts/build.sh
 mkdir -p out
 build/voidscan info samples/package_demo/scan.json
-build/voidscan reconstruct samples/package_demo/scan.json -o out/package_demo.mha "$@"
+build/voidscan reconstruct samples/package_demo/scan.json -o out/package_demo.mha --filter hann "$@"
 build/voidscan info out/package_demo.mha
