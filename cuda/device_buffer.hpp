@@ -20,81 +20,66 @@
 
 namespace voidscan::cuda {
 
+/// Move-only owner of n elements of T in the memory `Memory` allocates (device or pinned host).
+template <class T, class Memory>
+class Buffer {
+ public:
+  Buffer() = default;
+  explicit Buffer(size_t n) {
+    if (n == 0) return;
+    ptr_ = static_cast<T*>(Memory::allocate(n * sizeof(T)));
+    size_ = n;
+  }
+  ~Buffer() { reset(); }
+  Buffer(const Buffer&) = delete;
+  Buffer& operator=(const Buffer&) = delete;
+  Buffer(Buffer&& o) noexcept : ptr_(std::exchange(o.ptr_, nullptr)), size_(std::exchange(o.size_, 0)) {}
+  Buffer& operator=(Buffer&& o) noexcept {
+    if (this != &o) {
+      reset();
+      ptr_ = std::exchange(o.ptr_, nullptr);
+      size_ = std::exchange(o.size_, 0);
+    }
+    return *this;
+  }
+  [[nodiscard]] T* data() const noexcept { return ptr_; }
+  [[nodiscard]] size_t size() const noexcept { return size_; }
+  [[nodiscard]] size_t bytes() const noexcept { return size_ * sizeof(T); }
+  void reset() noexcept {
+    if (ptr_) Memory::release(ptr_);
+    ptr_ = nullptr;
+    size_ = 0;
+  }
+
+ private:
+  T* ptr_ = nullptr;
+  size_t size_ = 0;
+};
+
+struct DeviceMemory {
+  static void* allocate(size_t bytes) {
+    void* p = nullptr;
+    VS_CUDA_CHECK(cudaMalloc(&p, bytes));
+    return p;
+  }
+  static void release(void* p) noexcept { detail::ignore(cudaFree(p)); }
+};
+
+struct PinnedHostMemory {
+  static void* allocate(size_t bytes) {
+    void* p = nullptr;
+    VS_CUDA_CHECK(cudaMallocHost(&p, bytes));
+    return p;
+  }
+  static void release(void* p) noexcept { detail::ignore(cudaFreeHost(p)); }
+};
+
 /// Owns n elements of T in device memory.
 template <class T>
-class DeviceBuffer {
- public:
-  DeviceBuffer() = default;
-  explicit DeviceBuffer(size_t n) {
-    if (n == 0) return;
-    void* p = nullptr;
-    VS_CUDA_CHECK(cudaMalloc(&p, n * sizeof(T)));
-    ptr_ = static_cast<T*>(p);
-    size_ = n;
-  }
-  ~DeviceBuffer() { reset(); }
-  DeviceBuffer(const DeviceBuffer&) = delete;
-  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
-  DeviceBuffer(DeviceBuffer&& o) noexcept : ptr_(std::exchange(o.ptr_, nullptr)), size_(std::exchange(o.size_, 0)) {}
-  DeviceBuffer& operator=(DeviceBuffer&& o) noexcept {
-    if (this != &o) {
-      reset();
-      ptr_ = std::exchange(o.ptr_, nullptr);
-      size_ = std::exchange(o.size_, 0);
-    }
-    return *this;
-  }
-  [[nodiscard]] T* data() const noexcept { return ptr_; }
-  [[nodiscard]] size_t size() const noexcept { return size_; }
-  [[nodiscard]] size_t bytes() const noexcept { return size_ * sizeof(T); }
-  void reset() noexcept {
-    if (ptr_) detail::ignore(cudaFree(ptr_));
-    ptr_ = nullptr;
-    size_ = 0;
-  }
-
- private:
-  T* ptr_ = nullptr;
-  size_t size_ = 0;
-};
-
+using DeviceBuffer = Buffer<T, DeviceMemory>;
 /// Owns n elements of T in page-locked host memory.
 template <class T>
-class PinnedBuffer {
- public:
-  PinnedBuffer() = default;
-  explicit PinnedBuffer(size_t n) {
-    if (n == 0) return;
-    void* p = nullptr;
-    VS_CUDA_CHECK(cudaMallocHost(&p, n * sizeof(T)));
-    ptr_ = static_cast<T*>(p);
-    size_ = n;
-  }
-  ~PinnedBuffer() { reset(); }
-  PinnedBuffer(const PinnedBuffer&) = delete;
-  PinnedBuffer& operator=(const PinnedBuffer&) = delete;
-  PinnedBuffer(PinnedBuffer&& o) noexcept : ptr_(std::exchange(o.ptr_, nullptr)), size_(std::exchange(o.size_, 0)) {}
-  PinnedBuffer& operator=(PinnedBuffer&& o) noexcept {
-    if (this != &o) {
-      reset();
-      ptr_ = std::exchange(o.ptr_, nullptr);
-      size_ = std::exchange(o.size_, 0);
-    }
-    return *this;
-  }
-  [[nodiscard]] T* data() const noexcept { return ptr_; }
-  [[nodiscard]] size_t size() const noexcept { return size_; }
-  [[nodiscard]] size_t bytes() const noexcept { return size_ * sizeof(T); }
-  void reset() noexcept {
-    if (ptr_) detail::ignore(cudaFreeHost(ptr_));
-    ptr_ = nullptr;
-    size_ = 0;
-  }
-
- private:
-  T* ptr_ = nullptr;
-  size_t size_ = 0;
-};
+using PinnedBuffer = Buffer<T, PinnedHostMemory>;
 
 /// Move-only owner of an opaque handle; Traits::destroy(handle) releases it (noexcept).
 template <class Traits>

@@ -80,10 +80,7 @@ TEST_P(Fdk, ShortScanWithParkerWeights) {
 
 TEST_P(Fdk, OffsetDetectorWithDisplacedDetectorWeights) {
   // The detector shifted sideways by 30 % of its width: half-fan acquisition over 360 degrees.
-  CircularSpec s;
-  s.sod_mm = 100;
-  s.sdd_mm = 200;
-  for (int i = 0; i < 240; ++i) s.angles_deg.push_back(i * 1.5);
+  CircularSpec s = test::circle_spec(240, 1.5);
   s.detector_offset_mm = {0.3 * 64 * 0.4, 0};
   const Geometry g = expand_circular({64, 96, 0.4, 0.4}, s);
   ASSERT_EQ(plan_fdk(g, FilterWindow::ram_lak).redundancy, Redundancy::displaced);
@@ -95,9 +92,7 @@ TEST_P(Fdk, OffsetDetectorWithDisplacedDetectorWeights) {
 TEST_P(Fdk, NonUniformAndDuplicatedAngles) {
   std::mt19937 rng(3);
   std::uniform_real_distribution<double> step(1.0, 3.0);
-  CircularSpec s;
-  s.sod_mm = 100;
-  s.sdd_mm = 200;
+  CircularSpec s = test::circle_spec(0, 0);
   for (double a = 0; a < 360.0; a += step(rng)) s.angles_deg.push_back(a);
   s.angles_deg.push_back(360.0);               // the 0 degree view repeated at the end
   s.angles_deg.push_back(s.angles_deg[40]);    // and one view acquired twice
@@ -113,10 +108,7 @@ TEST_P(Fdk, NonUniformAndDuplicatedAngles) {
 }
 
 TEST_P(Fdk, TiltedDetectorGivenByVectors) {
-  CircularSpec s;
-  s.sod_mm = 100;
-  s.sdd_mm = 200;
-  for (int i = 0; i < 180; ++i) s.angles_deg.push_back(2.0 * i);
+  CircularSpec s = test::circle_spec(180, 2.0);
   s.detector_tilt_deg = 2.0;
   s.cor_offset_mm = 0.35;
   const Geometry g = expand_circular({96, 96, 0.4, 0.4}, s);

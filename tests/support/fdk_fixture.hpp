@@ -22,13 +22,20 @@ inline Phantom package_phantom() {
   return Phantom(o);
 }
 
-inline Geometry circular_geometry(int views, double span_deg = 360.0, double start_deg = 0.0, int cols = 96,
-                                  int rows = 96) {
+/// The tests' circular scan: source-axis 100 mm, source-detector 200 mm (magnification 2),
+/// `views` angles from start_deg in steps of step_deg.
+inline CircularSpec circle_spec(int views, double step_deg, double start_deg = 0.0) {
   CircularSpec s;
   s.sod_mm = 100;
   s.sdd_mm = 200;
-  for (int i = 0; i < views; ++i) s.angles_deg.push_back(start_deg + i * span_deg / views);
-  return expand_circular({cols, rows, 0.4, 0.4}, s);
+  for (int i = 0; i < views; ++i) s.angles_deg.push_back(start_deg + i * step_deg);
+  return s;
+}
+
+/// circle_spec() over span_deg on a detector of cols x rows pixels of 0.4 mm.
+inline Geometry circular_geometry(int views, double span_deg = 360.0, double start_deg = 0.0, int cols = 96,
+                                  int rows = 96) {
+  return expand_circular({cols, rows, 0.4, 0.4}, circle_spec(views, span_deg / views, start_deg));
 }
 
 inline VolumeGrid cube_grid(int n, double voxel_mm) {
