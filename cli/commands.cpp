@@ -1,6 +1,7 @@
 #include "cli/commands.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include <cmath>
@@ -13,6 +14,7 @@
 #include "recon/fdk.hpp"
 #include "recon/scan.hpp"
 #include "recon/tiff_io.hpp"
+#include "recon/txrm.hpp"
 #include "recon/volume_io.hpp"
 
 namespace voidscan::cli {
@@ -98,6 +100,23 @@ void print_volume_info(const fs::path& file) {
   if (h.scale != 1 || h.offset != 0) fmt::print("scaling         value = stored * {:.6g} + {:.6g} (1/mm)\n", h.scale, h.offset);
 }
 
+void print_txrm_info(const fs::path& file) {
+  const TxrmInfo t = read_txrm_info(file);
+  fmt::print("ZEISS Xradia    {}\n", file.string());
+  fmt::print("images          {} of {} x {} ({})\n", t.images, t.width, t.height, t.data_type);
+  if (!t.angles_deg.empty())
+    fmt::print("angles          {:.4f} .. {:.4f} deg ({} views)\n", t.angles_deg.front(), t.angles_deg.back(),
+               t.angles_deg.size());
+  fmt::print("pixel size      {:.6g} um\n", t.pixel_size_um);
+  if (!t.source_to_axis_mm.empty())
+    fmt::print("source-axis     {:.6g} mm, detector-axis {:.6g} mm (first view, as stored)\n",
+               t.source_to_axis_mm.front(), t.detector_to_axis_mm.front());
+  fmt::print("x-ray geometry  code {} (as stored)\n", t.xray_geometry);
+  fmt::print("reference image {}\n", t.has_reference ? "present" : "absent");
+  fmt::print("fields used     {}\n", fmt::join(t.fields_used, ", "));
+  if (!t.fields_missing.empty()) fmt::print("fields missing  {}\n", fmt::join(t.fields_missing, ", "));
+}
+
 }  // namespace
 
 int run_reconstruct(const ReconstructOptions& o, const GlobalOptions& g) {
@@ -152,6 +171,10 @@ int run_info(const std::string& file, const GlobalOptions&) {
     const Scan scan = load_scan(p);
     for (const auto& w : scan.warnings) spdlog::warn("{}", w);
     print_scan_info(scan);
+    return 0;
+  }
+  if (ext == ".txrm") {
+    print_txrm_info(p);
     return 0;
   }
   print_volume_info(p);

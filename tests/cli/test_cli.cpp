@@ -127,6 +127,16 @@ TEST_F(Cli, InfoDescribesScanAndVolume) {
   EXPECT_NE(r.out.find("32 x 32 x 32 voxels (float32)"), std::string::npos) << r.out;
 }
 
+TEST_F(Cli, InfoReadsTheRealZeissTxrm) {
+  const fs::path txrm = fs::path(VOIDSCAN_SHARED_DATA) / "xradia" / "txrm_test_chip_tomo.txrm";
+  if (!fs::exists(txrm)) GTEST_SKIP() << "shared data not found at " << txrm;
+  const Outcome r = voidscan("info " + txrm.string());
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("images          7 of 256 x 256 (uint16)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("angles          -45.0180 .. 44.9859 deg (7 views)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("pixel size      0.155789 um"), std::string::npos) << r.out;
+}
+
 TEST_F(Cli, MissingScanFile) { expect_failure(dir_.path() / "absent.json", 2, {"absent.json", "not found"}); }
 
 TEST_F(Cli, TiffOfTheWrongSize) {
