@@ -40,6 +40,15 @@ class Cli : public ::testing::Test {
     fs::create_directories(d);
     return test::write_phantom_scan(d, phantom_, geometry_, white_level, &grid_);
   }
+  /// A scan whose manifest `edit` has changed.
+  template <class Edit>
+  fs::path scan_with(Edit edit) {
+    const fs::path manifest = scan();
+    json doc = json::parse(test::read_text(manifest));
+    edit(doc);
+    test::write_text(manifest, doc.dump());
+    return manifest;
+  }
   /// No volume and no temporary file in the output folder.
   void expect_no_output(const fs::path& folder) {
     for (const auto& e : fs::directory_iterator(folder)) {
@@ -161,42 +170,27 @@ TEST_F(Cli, TruncatedTiff) {
 }
 
 TEST_F(Cli, NaNInAVectorNamesTheField) {
-  const fs::path manifest = scan();
-  json doc = json::parse(test::read_text(manifest));
-  doc["projections"][7]["detector_center_mm"][1] = nullptr;
-  test::write_text(manifest, doc.dump());
+  const fs::path manifest = scan_with([](json& doc) { doc["projections"][7]["detector_center_mm"][1] = nullptr; });
   expect_failure(manifest, 2, {"scan.json", "projections[7].detector_center_mm[1]"});
 }
 
 TEST_F(Cli, ZeroLengthVector) {
-  const fs::path manifest = scan();
-  json doc = json::parse(test::read_text(manifest));
-  doc["projections"][0]["u_mm"] = {0, 0, 0};
-  test::write_text(manifest, doc.dump());
+  const fs::path manifest = scan_with([](json& doc) { doc["projections"][0]["u_mm"] = {0, 0, 0}; });
   expect_failure(manifest, 2, {"projections[0].u_mm", "zero-length"});
 }
 
 TEST_F(Cli, UnknownSchema) {
-  const fs::path manifest = scan();
-  json doc = json::parse(test::read_text(manifest));
-  doc["schema"] = "other/2";
-  test::write_text(manifest, doc.dump());
+  const fs::path manifest = scan_with([](json& doc) { doc["schema"] = "other/2"; });
   expect_failure(manifest, 2, {"schema", "other/2"});
 }
 
 TEST_F(Cli, ZeroProjections) {
-  const fs::path manifest = scan();
-  json doc = json::parse(test::read_text(manifest));
-  doc["projections"] = json::array();
-  test::write_text(manifest, doc.dump());
+  const fs::path manifest = scan_with([](json& doc) { doc["projections"] = json::array(); });
   expect_failure(manifest, 2, {"projections", "no projections"});
 }
 
 TEST_F(Cli, UnknownKeyWarnsAndSucceeds) {
-  const fs::path manifest = scan();
-  json doc = json::parse(test::read_text(manifest));
-  doc["operator"] = "night shift";
-  test::write_text(manifest, doc.dump());
+  const fs::path manifest = scan_with([](json& doc) { doc["operator"] = "night shift"; });
   const Outcome r = voidscan("reconstruct " + manifest.string() + " -o " + (dir_.path() / "v.mha").string() + " --grid 8 8 8");
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.err.find("unknown key 'operator'"), std::string::npos) << r.err;
