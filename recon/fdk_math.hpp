@@ -109,6 +109,7 @@ VS_HD float sample_bilinear(const float* img, int cols, int rows, float c, float
 
 VS_HD float vs_min(float a, float b) { return a < b ? a : b; }
 VS_HD float vs_max(float a, float b) { return a > b ? a : b; }
+VS_HD int vs_imin(int a, int b) { return a < b ? a : b; }
 
 /// The same function as sample_bilinear(), on an image stored with a one-pixel zero border
 /// (pitch = cols + 2 floats per row, rows + 2 rows, pixel (0, 0) at padded[pitch + 1]).
@@ -118,8 +119,10 @@ VS_HD float sample_bilinear_bordered(const float* padded, int pitch, int cols, i
   const float pc = c + 1.f, pr = r + 1.f;  // coordinates in the padded image
   const float inside = (pc > 0.f ? 1.f : 0.f) * (pr > 0.f ? 1.f : 0.f) * (pc < float(cols + 1) ? 1.f : 0.f) *
                        (pr < float(rows + 1) ? 1.f : 0.f);
-  const float sc = vs_min(vs_max(pc, 0.f), float(cols)), sr = vs_min(vs_max(pr, 0.f), float(rows));
-  const int c0 = int(sc), r0 = int(sr);  // floor for non-negative values
+  // Clamp so every load stays in the padded image: inside, pc < cols + 1 gives c0 <= cols and
+  // c0 + 1 <= cols + 1 (the zero border); the integer clamp only moves points the mask drops.
+  const float sc = vs_min(vs_max(pc, 0.f), float(cols + 1)), sr = vs_min(vs_max(pr, 0.f), float(rows + 1));
+  const int c0 = vs_imin(int(sc), cols), r0 = vs_imin(int(sr), rows);  // floor for non-negative values
   const float ac = sc - float(c0), ar = sr - float(r0);
   const int at = r0 * pitch + c0;
   const float v = (1.f - ar) * ((1.f - ac) * padded[at] + ac * padded[at + 1]) +
