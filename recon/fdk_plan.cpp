@@ -86,10 +86,12 @@ FdkPlan plan_fdk(const Geometry& g, FilterWindow window) {
   }
   const std::vector<double> dbeta = angular_weights(angles, cov.full);
 
-  // Where the rotation axis projects on each detector (at the source's height).
+  // Projection matrices (the column shift below is added later), and where the rotation axis
+  // projects on each detector (at the source's height).
+  plan.matrices.resize(g.views.size());
   std::vector<double> c_axis(g.views.size());
   for (size_t i = 0; i < g.views.size(); ++i) {
-    const ProjectionMatrix p = projection_matrix(det, g.views[i]);
+    const ProjectionMatrix& p = plan.matrices[i] = projection_matrix(det, g.views[i]);
     const double z = g.views[i].source.z;
     c_axis[i] = (p.m[2] * z + p.m[3]) / (p.m[10] * z + p.m[11]);
     mean_axis_offset += (c_axis[i] - 0.5 * (det.cols - 1)) / g.views.size();
@@ -124,13 +126,11 @@ FdkPlan plan_fdk(const Geometry& g, FilterWindow window) {
   plan.filter = make_ramp_filter(plan.filtered_cols, det.du_mm, window);
 
   plan.views.resize(g.views.size());
-  plan.matrices.resize(g.views.size());
   for (size_t i = 0; i < g.views.size(); ++i) {
     const ViewGeometry& v = g.views[i];
     FdkView& f = plan.views[i];
-    ProjectionMatrix p = projection_matrix(det, v);
+    ProjectionMatrix& p = plan.matrices[i];
     for (int j = 0; j < 4; ++j) p.m[j] += plan.col_shift * p.m[8 + j];  // column c -> c + col_shift
-    plan.matrices[i] = p;
     for (int j = 0; j < 12; ++j) f.P[j] = float(p.m[j]);
     const Vec3 n = cross(v.u, v.v);
     const double D = std::abs(dot(normalized(n), v.detector_center - v.source));
