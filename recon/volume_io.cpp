@@ -232,6 +232,7 @@ RawLayout parse_mha(const fs::path& file) {
     h.sx = s[0], h.sy = s[1], h.sz = s[2];
   } else {
     h.sx = h.sy = h.sz = 1;
+    h.spacing_given = false;
   }
   for (const char* key : {"Offset", "Position", "Origin"}) {
     if (keys.count(key)) {
@@ -310,6 +311,7 @@ RawLayout parse_nrrd(const fs::path& file) {
     h.sx = s[0], h.sy = s[1], h.sz = s[2];
   } else {
     h.sx = h.sy = h.sz = 1;
+    h.spacing_given = false;
   }
   if (fields.count("space origin")) {
     const auto o = parse_numbers(fields["space origin"], 3, file, "space origin");
@@ -393,6 +395,7 @@ VolumeHeader read_tiff_header(const fs::path& file) {
     case SampleType::float32: h.dtype = "float32"; break;
   }
   const auto json = nlohmann::json::parse(detail::tiff_description(file), nullptr, /*allow_exceptions=*/false);
+  h.spacing_given = false;
   if (!json.is_object() || !json.contains("voidscan_volume")) return h;  // a plain stack: unit spacing
   auto get = [&](const char* key, auto& value) {
     if (!json.contains(key)) return;
@@ -403,6 +406,7 @@ VolumeHeader read_tiff_header(const fs::path& file) {
     }
   };
   std::array<double, 3> spacing{h.sx, h.sy, h.sz}, origin{0, 0, 0};
+  h.spacing_given = json.contains("spacing_mm");
   get("spacing_mm", spacing);
   get("origin_mm", origin);
   get("scale", h.scale);

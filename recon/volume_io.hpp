@@ -34,6 +34,7 @@ struct VolumeHeader {
   Vec3 origin;                      ///< centre of voxel 0, mm
   std::string dtype;                ///< "float32", "uint16", "uint8", "int16"
   double scale = 1, offset = 0;     ///< stored value s -> s * scale + offset
+  bool spacing_given = true;        ///< false: the file states no spacing, 1 mm was assumed
 };
 
 /// Reads the header of an MHA or NRRD file (data attached, raw encoding) or a TIFF stack.

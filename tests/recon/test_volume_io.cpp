@@ -293,3 +293,21 @@ TEST(VolumeIo, UnknownExtensionAndDtypeRejected) {
   EXPECT_EQ(voidscan::parse_volume_dtype("float32"), VolumeDtype::float32);
   EXPECT_THROW((void)voidscan::parse_volume_dtype("int8"), InputError);
 }
+
+TEST(VolumeIo, HeaderSaysWhetherTheFileGaveSpacing) {
+  TempDir dir;
+  for (const char* ext : kExtensions) {
+    const fs::path file = dir / (std::string("v") + ext);
+    voidscan::write_volume(file, test_volume(), VolumeDtype::float32);
+    EXPECT_TRUE(voidscan::read_volume_header(file).spacing_given) << ext;
+  }
+  std::ofstream(dir / "bare.mha", std::ios::binary)
+      << "ObjectType = Image\nNDims = 3\nDimSize = 2 1 1\nElementType = MET_UCHAR\nElementDataFile = LOCAL\n"
+      << std::string(2, '\0');
+  const auto mha = voidscan::read_volume_header(dir / "bare.mha");
+  EXPECT_FALSE(mha.spacing_given);
+  EXPECT_EQ(mha.sx, 1.0);  // still assumed 1 for the readers that accept it
+  std::ofstream(dir / "bare.nrrd", std::ios::binary)
+      << "NRRD0004\ntype: uint8\ndimension: 3\nsizes: 2 1 1\nencoding: raw\n\n" << std::string(2, '\0');
+  EXPECT_FALSE(voidscan::read_volume_header(dir / "bare.nrrd").spacing_given);
+}
