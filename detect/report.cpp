@@ -291,7 +291,8 @@ void write_labels_mha(const fs::path& file, const Analysis& a) {
   const VolumeGrid& g = a.grid;
   const size_t n = g.voxel_count();
   if (g.nx < 1 || g.ny < 1 || g.nz < 1) throw std::logic_error("labels: the analysis grid is empty");
-  if (!a.labels.empty() && a.labels.size() != n)
+  // Empty labels stand for "no defect anywhere" only when there is no defect.
+  if ((!a.labels.empty() || !a.defects.empty()) && a.labels.size() != n)
     throw std::logic_error(fmt::format("labels: {} values for a grid of {} voxels", a.labels.size(), n));
   int max_id = 0;
   for (const Defect& f : a.defects) max_id = std::max(max_id, f.id);

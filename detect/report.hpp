@@ -46,8 +46,9 @@ struct ReportInfo {
 
 /// The label volume (a.labels on a.grid; 0 = background, else the defect id) as MetaImage
 /// with integer voxels: MET_USHORT when every id fits 16 bits, else MET_UINT; no scale or
-/// offset, so every viewer reads the ids exactly. Written atomically. Throws
-/// std::logic_error when the labels do not match the grid or name an unknown defect.
+/// offset, so every viewer reads the ids exactly. Written atomically. Empty labels are
+/// accepted (all zero) only when there is no defect. Throws std::logic_error when the labels
+/// do not match the grid or name an unknown defect.
 void write_labels_mha(const std::filesystem::path& file, const Analysis& a);
 
 /// Writes report.json, defects.csv, labels.mha, maps/die_<id>.png and maps/overview.png into

@@ -358,7 +358,13 @@ TEST(Labels, InconsistentLabelsAreRefusedAndLeaveNoFile) {
   a = sample_analysis();
   a.labels.pop_back();
   EXPECT_THROW(write_labels_mha(dir / "labels.mha", a), std::logic_error);
+  a.labels.clear();  // defects but no labels
+  EXPECT_THROW(write_labels_mha(dir / "labels.mha", a), std::logic_error);
   EXPECT_TRUE(fs::is_empty(dir.path()));
+  a.defects.clear();  // nothing found: an all-zero label volume
+  write_labels_mha(dir / "labels.mha", a);
+  const Volume v = read_volume(dir / "labels.mha");
+  EXPECT_EQ(v.data, std::vector<float>(a.grid.voxel_count(), 0.f));
 }
 
 TEST(Report, WritesEveryFile) {
