@@ -1,0 +1,1066 @@
+// detect::analyze(): structure, then defects, then measures, on one reconstructed volume
+// (issue 4). ITK does the segmentation work through detect/itk_ops.* (the one ITK unit).
+//
+// Steps
+//  1. Materials (detect/materials.*): noise from neighbour differences; peaks of the
+//     asinh-compressed histogram = classes (air, fill, Si, Cu, solder); thresholds between
+//     neighbouring peaks by Otsu's method (Otsu 1979) with valley emphasis (Ng 2006).
+//  2. Structure. Si area per z plane -> runs of planes with a steady Si area (>= 3 planes);
+//     per run, the 2-D connected components of the Si footprint are blocks. The lowest run is
+//     the base (wafer, base die) when nothing lies below it. The other runs are die layers
+//     (layer 0 lowest); col/row by clustering block centres in x and y (or the recipe's layout).
+//     Between a die and the Si below it: <= 6 planes of Si/oxide -> a hybrid-bond interface;
+//     otherwise a band (underfill, or the NCF tier of a stack) from the top of what lies below
+//     (Si of the die below, or the bottom of the bumps over a substrate) to the die bottom.
+//     Kind: 0 die layers -> generic (with a note); >= 2 -> stack; a hybrid interface ->
+//     hybrid-bond; else flip-chip. A recipe kind the volume does not show -> InputError.
+//  3. Bumps: metal components (26-connected) in each band, after hole filling
+//     (BinaryFillhole) so their voids belong to them; pads: metal components in the hybrid band.
+//  4. Voids: air (v < t_air) not connected to the x/y faces (flood fill from the lateral faces;
+//     the z faces are not a border, so a hole through a thin slab is a void) plus, inside each
+//     filled bump, voxels below half the Cu level; 26-connected components (ITK).
+//  5. Measures per void (Partial volume): host level mu_h = median of the ring at distance 2
+//     (air excluded), noise = its MAD; volume = sum over the component grown by one voxel of
+//     (mu_h - v) / (mu_h - mu_air) (voxels of a denser material excluded, capped at 1); area =
+//     columns where that fraction >= 1/2; equivalent diameter (6V/pi)^(1/3); sphericity
+//     pi^(1/3) (6V)^(2/3) / A with A the Crofton surface area of the component (ITK
+//     LabelImageToShapeLabelMap); CNR = (mu_h - mean v) / noise. Kept when the equivalent
+//     diameter >= min_void_diameter_voxels (2-D slices: the circle-equivalent diameter).
+//  6. Bond gaps (hybrid interfaces): per column of the die footprint, the attenuation deficit
+//     of the band (interface +- 3 planes) against the intact bond: over the dielectric the
+//     per-plane mode of all dies' dielectric columns, over pads the upper quartile of the pads'
+//     Cu content. Thickness = deficit / (mu_ref - mu_air) (a gap of thickness t removes t of
+//     material from the column); 3x3-smoothed map thresholded at max(min_gap_thickness,
+//     4 sigma); 8-connected regions at least min_gap_width across; area = columns above half
+//     the region's median thickness; thickness = median over the region's core. Enclosed air
+//     inside a hybrid band is left to this step (no double count).
+//  7. Types and dies: in a bump -> bump_void (+ void fraction void / (solder + void)); under a
+//     die's footprint (+ fillet margin) within its band -> underfill_void; in a hybrid band ->
+//     bond_gap; else void. A defect belongs to the die above its interface. Generic: void, "P0".
+//  8. Labels: defect id per voxel.
+// Papers: N. Otsu, "A threshold selection method from gray-level histograms", IEEE SMC 9(1),
+// 1979; H.-F. Ng, "Automatic thresholding for defect detection", Pattern Recogn. Lett. 27,
+// 2006; G. Lehmann, "Label object representation and manipulation with ITK", Insight J. 2007
+// (shape statistics, Crofton perimeter); partial-volume sizing as in the issue (fraction of
+// air per voxel from the local host level).
+// Tests: tests/detect/test_analyze.cpp (phantoms of the simulator contract, errors),
+// tests/detect/test_accuracy.cpp (recall/precision/sizes per preset through detect/match.*),
+// tests/detect/test_htc2022_detect.cpp (real discs), tests/detect/test_materials.cpp,
+// tests/detect/test_itk_ops.cpp. Benchmark: bench/bench_detect.cpp.
+#include "detect/analyze.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <numbers>
+#include <numeric>
+#include <set>
+
+#include "detect/itk_ops.hpp"
+#include "detect/materials.hpp"
+#include "recon/error.hpp"
+
+namespace voidscan::detect {
+namespace {
+
+using itk_ops::Dims;
+using u8 = std::uint8_t;
+
+struct Run {
+  int k0 = 0, k1 = 0;  // planes, inclusive
+};
+
+struct Block {
+  int i0 = 0, i1 = 0, j0 = 0, j1 = 0, k0 = 0, k1 = 0;  // voxel bounds, inclusive
+  double ci = 0, cj = 0;                               // footprint centre (index units)
+};
+
+enum class Iface { none, hybrid, band };
+
+struct Bump {
+  std::string id;
+  std::vector<std::size_t> voxels;  // filled bump (global indices)
+  double ci = 0, cj = 0, r = 0;     // centre and radius, index units
+  double solder_mm3 = 0;            // partial-volume solder content
+  double void_mm3 = 0;
+};
+
+struct DieInfo {
+  Die die;
+  Block b;
+  int layer = 0;
+  Iface iface = Iface::none;
+  double z_int = 0;         // hybrid: interface plane (index units)
+  int band_k0 = 0, band_k1 = -1;  // band interface planes
+  int margin = 0;           // fillet margin around the footprint, voxels
+  std::vector<Bump> bumps;
+  std::vector<std::array<double, 3>> pads;  // (ci, cj, r) index units
+};
+
+struct Found {
+  Defect d;
+  std::vector<std::size_t> voxels;  // labelled voxels
+};
+
+double median_of(std::vector<double> v) {
+  if (v.empty()) return 0;
+  auto m = v.begin() + long(v.size() / 2);
+  std::nth_element(v.begin(), m, v.end());
+  return *m;
+}
+
+double quantile_of(std::vector<double> v, double q) {
+  if (v.empty()) return 0;
+  auto m = v.begin() + long(std::min<std::size_t>(v.size() - 1, std::size_t(q * double(v.size() - 1) + 0.5)));
+  std::nth_element(v.begin(), m, v.end());
+  return *m;
+}
+
+double mad_sigma(const std::vector<double>& v) {
+  if (v.size() < 2) return 0;
+  const double m = median_of(v);
+  std::vector<double> a(v.size());
+  for (std::size_t i = 0; i < v.size(); ++i) a[i] = std::abs(v[i] - m);
+  return 1.4826 * median_of(a);
+}
+
+class Analyzer {
+ public:
+  Analyzer(const Volume& vol, const Recipe& recipe, const std::string& file, const AnalyzeProgress& progress)
+      : vol_(vol), recipe_(recipe), file_(file), progress_(progress), g_(vol.grid), d_{g_.nx, g_.ny, g_.nz},
+        v_(vol.data.data()) {}
+
+  Analysis run();
+
+ private:
+  [[nodiscard]] std::size_t idx(int i, int j, int k) const {
+    return (std::size_t(k) * std::size_t(g_.ny) + std::size_t(j)) * std::size_t(g_.nx) + std::size_t(i);
+  }
+  [[nodiscard]] Vec3 world(double i, double j, double k) const { return g_.voxel_center(i, j, k); }
+  void report(double f) const {
+    if (progress_) progress_(f);
+  }
+  [[nodiscard]] double voxel_mm3() const { return g_.sx * g_.sy * g_.sz; }
+  [[nodiscard]] BoxMm box_of(double i0, double j0, double k0, double i1, double j1, double k1) const {
+    return {world(i0 - 0.5, j0 - 0.5, k0 - 0.5), world(i1 + 0.5, j1 + 0.5, k1 + 0.5)};
+  }
+
+  void find_structure();
+  void find_bumps(DieInfo& die, std::vector<u8>& cand);
+  void find_pads(DieInfo& die);
+  void find_voids(std::vector<u8>& cand);
+  void find_gaps();
+  void assign_and_finish();
+
+  const Volume& vol_;
+  const Recipe& recipe_;
+  std::string file_;
+  const AnalyzeProgress& progress_;
+  const VolumeGrid& g_;
+  Dims d_;
+  const float* v_;
+  Materials mat_;
+  std::vector<DieInfo> dies_;
+  SampleKind kind_ = SampleKind::generic;
+  std::vector<std::string> notes_;
+  std::vector<Found> found_;
+  std::vector<u8> bump_mask_;  // filled bumps (empty when there are none)
+  double si_lo_ = 0, si_hi_ = 0;
+};
+
+// ---- 2. structure ---------------------------------------------------------------------------
+void Analyzer::find_structure() {
+  const auto& m = mat_;
+  if (m.si < 0) return;
+  si_lo_ = m.t_fill_si ? *m.t_fill_si : m.t_air;
+  si_hi_ = m.t_metal ? *m.t_metal : std::numeric_limits<double>::infinity();
+  const std::size_t plane = std::size_t(g_.nx) * std::size_t(g_.ny);
+  std::vector<double> area(std::size_t(g_.nz), 0);
+  for (int k = 0; k < g_.nz; ++k) {
+    const float* p = v_ + std::size_t(k) * plane;
+    std::size_t c = 0;
+    for (std::size_t q = 0; q < plane; ++q) c += (p[q] >= si_lo_ && p[q] < si_hi_);
+    area[std::size_t(k)] = double(c);
+  }
+  const double a_min = std::max(64.0, 0.002 * double(plane));
+  std::vector<Run> runs;
+  for (int k = 0; k < g_.nz; ++k) {
+    const double a = area[std::size_t(k)];
+    if (a < a_min) continue;
+    const bool cont = !runs.empty() && runs.back().k1 == k - 1 &&
+                      std::abs(a - area[std::size_t(k - 1)]) <= 0.2 * std::max(a, area[std::size_t(k - 1)]);
+    if (cont) runs.back().k1 = k;
+    else runs.push_back({k, k});
+  }
+  std::erase_if(runs, [](const Run& r) { return r.k1 - r.k0 + 1 < 3; });
+  if (runs.empty()) return;
+
+  // Blocks per run: 2-D components of the planes' Si footprint (Si in >= half the planes).
+  struct RunBlocks {
+    Run run;
+    std::vector<Block> blocks;
+  };
+  std::vector<RunBlocks> rb;
+  for (const Run& r : runs) {
+    std::vector<std::uint16_t> cnt(plane, 0);
+    for (int k = r.k0; k <= r.k1; ++k) {
+      const float* p = v_ + std::size_t(k) * plane;
+      for (std::size_t q = 0; q < plane; ++q) cnt[q] += (p[q] >= si_lo_ && p[q] < si_hi_);
+    }
+    const int need = (r.k1 - r.k0 + 2) / 2;
+    std::vector<u8> mask(plane);
+    for (std::size_t q = 0; q < plane; ++q) mask[q] = cnt[q] >= need;
+    std::vector<std::uint32_t> lab(plane);
+    const Dims d2{g_.nx, g_.ny, 1};
+    const std::uint32_t n = itk_ops::connected_components(mask.data(), d2, false, lab.data());
+    std::vector<Block> bl(n + 1, Block{g_.nx, -1, g_.ny, -1, r.k0, r.k1, 0, 0});
+    std::vector<double> ar(n + 1, 0);
+    for (int j = 0; j < g_.ny; ++j)
+      for (int i = 0; i < g_.nx; ++i) {
+        const auto l = lab[std::size_t(j) * g_.nx + i];
+        if (!l) continue;
+        Block& b = bl[l];
+        b.i0 = std::min(b.i0, i), b.i1 = std::max(b.i1, i), b.j0 = std::min(b.j0, j), b.j1 = std::max(b.j1, j);
+        b.ci += i, b.cj += j;
+        ar[l] += 1;
+      }
+    double amax = 0;
+    for (std::uint32_t l = 1; l <= n; ++l) amax = std::max(amax, ar[l]);
+    RunBlocks x{r, {}};
+    for (std::uint32_t l = 1; l <= n; ++l) {
+      if (ar[l] < std::max(64.0, 0.05 * amax)) continue;
+      bl[l].ci /= ar[l], bl[l].cj /= ar[l];
+      x.blocks.push_back(bl[l]);
+    }
+    if (!x.blocks.empty()) rb.push_back(x);
+  }
+  if (rb.empty()) return;
+
+  // Base: the lowest run when nothing (non-air in >= half its footprint) lies >= 3 planes below.
+  bool has_base = false;
+  {
+    const RunBlocks& low = rb.front();
+    int i0 = g_.nx, i1 = -1, j0 = g_.ny, j1 = -1;
+    for (const Block& b : low.blocks) i0 = std::min(i0, b.i0), i1 = std::max(i1, b.i1), j0 = std::min(j0, b.j0), j1 = std::max(j1, b.j1);
+    int below = 0;
+    for (int k = 0; k < low.run.k0 - 1; ++k) {
+      std::size_t c = 0, t = 0;
+      for (int j = j0; j <= j1; ++j)
+        for (int i = i0; i <= i1; ++i) c += v_[idx(i, j, k)] >= m.t_air, ++t;
+      if (c * 2 >= t) ++below;
+    }
+    has_base = below < 3;
+  }
+  const std::size_t first_die_run = has_base ? 1 : 0;
+
+  // Layout override: replace the blocks of every die layer with the recipe's grid cells.
+  if (recipe_.layout) {
+    const Layout& L = *recipe_.layout;
+    for (std::size_t r = first_die_run; r < rb.size(); ++r) {
+      std::vector<Block> cells;
+      for (int row = 0; row < L.count[1]; ++row)
+        for (int col = 0; col < L.count[0]; ++col) {
+          const double cx = L.origin_mm[0] + col * L.pitch_mm[0], cy = L.origin_mm[1] + row * L.pitch_mm[1];
+          auto to_i = [&](double x) { return (x - g_.center.x) / g_.sx + 0.5 * (g_.nx - 1); };
+          auto to_j = [&](double y) { return (y - g_.center.y) / g_.sy + 0.5 * (g_.ny - 1); };
+          Block b;
+          b.i0 = std::clamp(int(std::ceil(to_i(cx - 0.5 * L.die_size_mm[0]))), 0, g_.nx - 1);
+          b.i1 = std::clamp(int(std::floor(to_i(cx + 0.5 * L.die_size_mm[0]))), 0, g_.nx - 1);
+          b.j0 = std::clamp(int(std::ceil(to_j(cy - 0.5 * L.die_size_mm[1]))), 0, g_.ny - 1);
+          b.j1 = std::clamp(int(std::floor(to_j(cy + 0.5 * L.die_size_mm[1]))), 0, g_.ny - 1);
+          b.k0 = rb[r].run.k0, b.k1 = rb[r].run.k1;
+          b.ci = to_i(cx), b.cj = to_j(cy);
+          cells.push_back(b);
+        }
+      rb[r].blocks = cells;
+    }
+  }
+
+  // Dies, their layers and interfaces.
+  for (std::size_t r = first_die_run; r < rb.size(); ++r) {
+    for (const Block& b : rb[r].blocks) {
+      DieInfo di;
+      di.b = b;
+      di.layer = int(r - first_die_run);
+      // What lies below: the highest lower run with a block overlapping this footprint.
+      const Block* under = nullptr;
+      for (std::size_t q = r; q-- > 0;) {
+        for (const Block& o : rb[q].blocks)
+          if (o.i0 <= b.i1 && o.i1 >= b.i0 && o.j0 <= b.j1 && o.j1 >= b.j0) {
+            under = &o;
+            break;
+          }
+        if (under) break;
+      }
+      const int k_top_below = under ? under->k1 : -1;
+      const int between = under ? b.k0 - k_top_below - 1 : 0;
+      bool hybrid = false;
+      if (under && between <= 4) {
+        // Si / oxide between (not fill)? The upper quartile, so that gaps do not decide.
+        std::vector<double> vals;
+        for (int k = k_top_below + 1; k < b.k0; ++k)
+          for (int j = b.j0; j <= b.j1; ++j)
+            for (int i = b.i0; i <= b.i1; ++i) {
+              const double x = v_[idx(i, j, k)];
+              if (x < si_hi_) vals.push_back(x);
+            }
+        const double q = vals.empty() ? m.level(m.si) : quantile_of(vals, 0.75);
+        hybrid = m.fill < 0 || q > 0.5 * (m.level(m.si) + m.level(m.fill));
+      }
+      if (hybrid) {
+        di.iface = Iface::hybrid;
+        di.z_int = 0.5 * (k_top_below + b.k0);
+      } else {
+        di.iface = Iface::band;
+        di.band_k1 = b.k0 - 1;
+        if (under) {
+          di.band_k0 = k_top_below + 1;
+        } else {
+          // Over a substrate: down to the bottom of the contiguous metal under the die.
+          int k = b.k0 - 1;
+          int lowest = b.k0;
+          while (k >= 0 && m.t_metal) {
+            std::size_t c = 0;
+            for (int j = b.j0; j <= b.j1; ++j)
+              for (int i = b.i0; i <= b.i1; ++i) c += v_[idx(i, j, k)] >= *m.t_metal;
+            if (c == 0 && k < b.k0 - 2) break;
+            if (c) lowest = k;
+            --k;
+          }
+          di.band_k0 = lowest < b.k0 ? lowest : std::max(0, b.k0 - 10);
+        }
+        di.margin = std::max(3, di.band_k1 - di.band_k0 + 1);
+      }
+      dies_.push_back(di);
+    }
+  }
+  if (dies_.empty()) return;
+  // col / row by clustering the footprint centres.
+  auto cluster = [&](auto get, auto width) {
+    std::vector<std::pair<double, std::size_t>> c;
+    for (std::size_t i = 0; i < dies_.size(); ++i) c.push_back({get(dies_[i].b), i});
+    std::sort(c.begin(), c.end());
+    std::vector<int> out(dies_.size());
+    int id = 0;
+    for (std::size_t i = 0; i < c.size(); ++i) {
+      if (i > 0 && c[i].first - c[i - 1].first > 0.5 * width(dies_[c[i].second].b)) ++id;
+      out[c[i].second] = id;
+    }
+    return out;
+  };
+  const auto col = cluster([](const Block& b) { return b.ci; }, [](const Block& b) { return double(b.i1 - b.i0 + 1); });
+  const auto row = cluster([](const Block& b) { return b.cj; }, [](const Block& b) { return double(b.j1 - b.j0 + 1); });
+  int layers = 0;
+  bool any_hybrid = false;
+  for (std::size_t i = 0; i < dies_.size(); ++i) {
+    DieInfo& di = dies_[i];
+    di.die.index = {col[i], row[i], di.layer};
+    di.die.id = "c" + std::to_string(col[i]) + "r" + std::to_string(row[i]) + "l" + std::to_string(di.layer);
+    di.die.bbox_mm = box_of(di.b.i0, di.b.j0, di.b.k0, di.b.i1, di.b.j1, di.b.k1);
+    di.die.interface_area_mm2 = double(di.b.i1 - di.b.i0 + 1) * double(di.b.j1 - di.b.j0 + 1) * g_.sx * g_.sy;
+    layers = std::max(layers, di.layer + 1);
+    any_hybrid |= di.iface == Iface::hybrid;
+  }
+  kind_ = layers >= 2 ? SampleKind::stack : any_hybrid ? SampleKind::hybrid_bond : SampleKind::flip_chip;
+}
+
+// ---- 3. bumps and pads ----------------------------------------------------------------------
+void Analyzer::find_bumps(DieInfo& di, std::vector<u8>& cand) {
+  if (!mat_.t_metal || di.iface != Iface::band) return;
+  const int i0 = std::max(0, di.b.i0 - di.margin), i1 = std::min(g_.nx - 1, di.b.i1 + di.margin);
+  const int j0 = std::max(0, di.b.j0 - di.margin), j1 = std::min(g_.ny - 1, di.b.j1 + di.margin);
+  const int k0 = std::max(0, di.band_k0), k1 = std::min(g_.nz - 1, di.band_k1);
+  if (k1 < k0) return;
+  const Dims c{i1 - i0 + 1, j1 - j0 + 1, k1 - k0 + 1};
+  auto cidx = [&](int i, int j, int k) { return (std::size_t(k) * c.ny + j) * c.nx + i; };
+  std::vector<u8> metal(c.count());
+  for (int k = 0; k < c.nz; ++k)
+    for (int j = 0; j < c.ny; ++j)
+      for (int i = 0; i < c.nx; ++i) metal[cidx(i, j, k)] = v_[idx(i0 + i, j0 + j, k0 + k)] >= *mat_.t_metal;
+  std::vector<u8> filled = metal;
+  itk_ops::fill_holes(filled.data(), c);
+  std::vector<std::uint32_t> lab(c.count());
+  const std::uint32_t n = itk_ops::connected_components(filled.data(), c, true, lab.data());
+  std::vector<Bump> bumps(n + 1);
+  std::vector<std::set<std::size_t>> cols(n + 1);
+  for (int k = 0; k < c.nz; ++k)
+    for (int j = 0; j < c.ny; ++j)
+      for (int i = 0; i < c.nx; ++i) {
+        const auto l = lab[cidx(i, j, k)];
+        if (!l) continue;
+        bumps[l].voxels.push_back(idx(i0 + i, j0 + j, k0 + k));
+        cols[l].insert(std::size_t(j) * c.nx + i);
+      }
+  const double solder_level = mat_.level(mat_.solder);
+  std::vector<Bump> kept;
+  for (std::uint32_t l = 1; l <= n; ++l) {
+    Bump& b = bumps[l];
+    if (b.voxels.size() < 8) continue;
+    double si = 0, sj = 0;
+    for (std::size_t q : cols[l]) si += double(q % c.nx), sj += double(q / c.nx);
+    b.ci = i0 + si / double(cols[l].size());
+    b.cj = j0 + sj / double(cols[l].size());
+    b.r = std::sqrt(double(cols[l].size()) / std::numbers::pi);
+    // Void candidates inside the filled bump; solder content (partial volume, Cu excluded).
+    if (bump_mask_.empty()) bump_mask_.assign(vol_.data.size(), 0);
+    for (std::size_t q : b.voxels) {
+      bump_mask_[q] = 1;
+      const double x = v_[q];
+      // A void candidate: a hole of the metal mask (below the Si|metal threshold), not on the bump's surface (all six
+      // neighbours inside the filled bump), so the partial-volume rim is not a void.
+      if (x < *mat_.t_metal) {
+        const int i = int(q % std::size_t(g_.nx)) - i0, j = int((q / std::size_t(g_.nx)) % std::size_t(g_.ny)) - j0,
+                  k = int(q / (std::size_t(g_.nx) * std::size_t(g_.ny))) - k0;
+        bool inner = true;
+        for (auto [dx, dy, dz] : {std::array{1, 0, 0}, {-1, 0, 0}, {0, 1, 0}, {0, -1, 0}, {0, 0, 1}, {0, 0, -1}}) {
+          const int x2 = i + dx, y2 = j + dy, z2 = k + dz;
+          inner = inner && x2 >= 0 && y2 >= 0 && z2 >= 0 && x2 < c.nx && y2 < c.ny && z2 < c.nz &&
+                  filled[cidx(x2, y2, z2)];
+        }
+        if (inner) cand[q] = 1;
+      }
+      if (!mat_.t_cu_solder || x >= *mat_.t_cu_solder) b.solder_mm3 += std::clamp(x / solder_level, 0.0, 1.0) * voxel_mm3();
+    }
+    kept.push_back(std::move(b));
+  }
+  std::sort(kept.begin(), kept.end(), [](const Bump& a, const Bump& b) {
+    return std::lround(a.cj) != std::lround(b.cj) ? a.cj < b.cj : a.ci < b.ci;
+  });
+  for (std::size_t q = 0; q < kept.size(); ++q) {
+    kept[q].id = di.die.id + "/b" + std::to_string(q);
+    const Vec3 p = world(kept[q].ci, kept[q].cj, 0);
+    di.die.features_mm.push_back({p.x, p.y, kept[q].r * g_.sx});
+  }
+  di.bumps = std::move(kept);
+}
+
+void Analyzer::find_pads(DieInfo& di) {
+  if (!mat_.t_metal || di.iface != Iface::hybrid) return;
+  const int kc = int(std::lround(di.z_int));
+  const int nx = di.b.i1 - di.b.i0 + 1, ny = di.b.j1 - di.b.j0 + 1;
+  // Column maximum over the band; pads = columns clearly above Si, face-connected so that
+  // neighbouring pads stay apart.
+  std::vector<double> colmax(std::size_t(nx) * ny, -1e30);
+  for (int k = std::max(0, kc - 3); k <= std::min(g_.nz - 1, kc + 3); ++k)
+    for (int j = 0; j < ny; ++j)
+      for (int i = 0; i < nx; ++i) {
+        double& c = colmax[std::size_t(j) * nx + i];
+        c = std::max(c, double(v_[idx(di.b.i0 + i, di.b.j0 + j, k)]));
+      }
+  // Any clear excess over Si (10 sigma, or 10 %) is pad metal: a pad that a gap has mostly
+  // removed must still count as a pad, or its remnant would read as negative deficit.
+  const double si_level = mat_.level(mat_.si);
+  const double thr = si_level + std::max(10.0 * mat_.noise_sigma, 0.1 * si_level);
+  std::vector<u8> m(colmax.size(), 0);
+  for (std::size_t q = 0; q < m.size(); ++q) m[q] = colmax[q] >= thr;
+  std::vector<std::uint32_t> lab(m.size());
+  const std::uint32_t n = itk_ops::connected_components(m.data(), {nx, ny, 1}, false, lab.data());
+  std::vector<double> si(n + 1, 0), sj(n + 1, 0), a(n + 1, 0);
+  for (int j = 0; j < ny; ++j)
+    for (int i = 0; i < nx; ++i)
+      if (auto l = lab[std::size_t(j) * nx + i]) si[l] += i, sj[l] += j, a[l] += 1;
+  for (std::uint32_t l = 1; l <= n; ++l) {
+    if (a[l] < 2) continue;
+    di.pads.push_back({di.b.i0 + si[l] / a[l], di.b.j0 + sj[l] / a[l], std::sqrt(a[l] / std::numbers::pi)});
+    const Vec3 p = world(di.pads.back()[0], di.pads.back()[1], 0);
+    di.die.features_mm.push_back({p.x, p.y, di.pads.back()[2] * g_.sx});
+  }
+}
+
+// ---- 4/5. voids -----------------------------------------------------------------------------
+void Analyzer::find_voids(std::vector<u8>& cand) {
+  const std::size_t n = vol_.data.size();
+  // Enclosed air: air not connected to the lateral faces.
+  {
+    std::vector<u8> air(n);
+    for (std::size_t q = 0; q < n; ++q) air[q] = v_[q] < mat_.t_air;
+    std::vector<u8> ext(n);
+    itk_ops::connected_to_lateral_faces(air.data(), d_, ext.data());
+    for (std::size_t q = 0; q < n; ++q) cand[q] |= u8(air[q] && !ext[q]);
+  }
+  report(0.45);
+  // Crop to the candidates' bounding box, label.
+  int i0 = g_.nx, i1 = -1, j0 = g_.ny, j1 = -1, k0 = g_.nz, k1 = -1;
+  for (int k = 0; k < g_.nz; ++k)
+    for (int j = 0; j < g_.ny; ++j) {
+      const u8* row = cand.data() + idx(0, j, k);
+      for (int i = 0; i < g_.nx; ++i)
+        if (row[i]) i0 = std::min(i0, i), i1 = std::max(i1, i), j0 = std::min(j0, j), j1 = std::max(j1, j),
+                    k0 = std::min(k0, k), k1 = std::max(k1, k);
+    }
+  if (i1 < 0) return;
+  const Dims c{i1 - i0 + 1, j1 - j0 + 1, k1 - k0 + 1};
+  auto cidx = [&](int i, int j, int k) { return (std::size_t(k) * c.ny + j) * c.nx + i; };
+  std::vector<u8> cm(c.count());
+  for (int k = 0; k < c.nz; ++k)
+    for (int j = 0; j < c.ny; ++j)
+      for (int i = 0; i < c.nx; ++i) cm[cidx(i, j, k)] = cand[idx(i0 + i, j0 + j, k0 + k)];
+  std::vector<std::uint32_t> lab(c.count());
+  const std::uint32_t nl = itk_ops::connected_components(cm.data(), c, true, lab.data());
+  cm.clear();
+  cm.shrink_to_fit();
+  if (nl == 0) return;
+  // Voxels per component (counting sort).
+  std::vector<std::size_t> start(nl + 2, 0);
+  for (auto l : lab) ++start[l + 1];
+  std::vector<std::size_t> count(start.begin(), start.end());
+  for (std::uint32_t l = 1; l <= nl + 1; ++l) start[l] += start[l - 1];
+  std::vector<std::uint32_t> members(start[nl + 1] - start[1]);
+  {
+    std::vector<std::size_t> pos(start.begin(), start.end());
+    for (std::size_t q = 0; q < lab.size(); ++q)
+      if (lab[q]) members[pos[lab[q]]++ - start[1]] = std::uint32_t(q);
+  }
+  const std::vector<double> perim = itk_ops::label_perimeters(lab.data(), c, nl);
+  lab.clear();
+  lab.shrink_to_fit();
+  report(0.6);
+
+  const bool slice2d = g_.nz == 1;
+  const double vox = voxel_mm3();
+  const double voxel_len = std::cbrt(vox);
+  const double min_d = recipe_.detect.min_void_diameter_voxels;
+  const double mu_air = mat_.mu_air();
+  std::vector<u8> local;
+  for (std::uint32_t l = 1; l <= nl; ++l) {
+    const std::size_t b0 = start[l] - start[1], b1 = start[l + 1] - start[1];
+    const std::size_t nvox = b1 - b0;
+    // Cheap rejection: even a fully-air ring could not reach the minimum size.
+    if (!slice2d && double(nvox) * 27.0 < std::numbers::pi / 6.0 * min_d * min_d * min_d) continue;
+    if (slice2d && double(nvox) * 9.0 < std::numbers::pi / 4.0 * min_d * min_d) continue;
+    int a0 = c.nx, a1 = -1, bb0 = c.ny, bb1 = -1, cc0 = c.nz, cc1 = -1;
+    for (std::size_t t = b0; t < b1; ++t) {
+      const std::size_t q = members[t];
+      const int i = int(q % c.nx), j = int((q / c.nx) % c.ny), k = int(q / (std::size_t(c.nx) * c.ny));
+      a0 = std::min(a0, i), a1 = std::max(a1, i), bb0 = std::min(bb0, j), bb1 = std::max(bb1, j);
+      cc0 = std::min(cc0, k), cc1 = std::max(cc1, k);
+    }
+    // Local map: bbox + 2 (in z only where the volume has planes), 1 comp, 2 ring1, 3 ring2.
+    const int L0i = i0 + a0 - 2, L0j = j0 + bb0 - 2, L0k = k0 + cc0 - (slice2d ? 0 : 2);
+    const int Lnx = a1 - a0 + 5, Lny = bb1 - bb0 + 5, Lnz = cc1 - cc0 + 1 + (slice2d ? 0 : 4);
+    local.assign(std::size_t(Lnx) * Lny * Lnz, 0);
+    auto lidx = [&](int i, int j, int k) { return (std::size_t(k) * Lny + j) * Lnx + i; };
+    for (std::size_t t = b0; t < b1; ++t) {
+      const std::size_t q = members[t];
+      const int i = int(q % c.nx) + i0 - L0i, j = int((q / c.nx) % c.ny) + j0 - L0j,
+                k = int(q / (std::size_t(c.nx) * c.ny)) + k0 - L0k;
+      local[lidx(i, j, k)] = 1;
+    }
+    const int rz = slice2d ? 0 : 1;
+    for (int pass = 2; pass <= 3; ++pass)
+      for (int k = 0; k < Lnz; ++k)
+        for (int j = 0; j < Lny; ++j)
+          for (int i = 0; i < Lnx; ++i) {
+            if (local[lidx(i, j, k)] != 0) continue;
+            bool near = false;
+            for (int dz = -rz; dz <= rz && !near; ++dz)
+              for (int dy = -1; dy <= 1 && !near; ++dy)
+                for (int dx = -1; dx <= 1 && !near; ++dx) {
+                  const int x = i + dx, y = j + dy, z = k + dz;
+                  if (x < 0 || y < 0 || z < 0 || x >= Lnx || y >= Lny || z >= Lnz) continue;
+                  const u8 s = local[lidx(x, y, z)];
+                  near = s != 0 && s < pass;
+                }
+            if (near) local[lidx(i, j, k)] = u8(pass);
+          }
+    // In a bump (most voxels in a filled bump): host and partial volume only inside the bump.
+    std::size_t nb = 0;
+    if (!bump_mask_.empty())
+      for (std::size_t t = b0; t < b1; ++t) {
+        const std::size_t q = members[t];
+        nb += bump_mask_[idx(int(q % c.nx) + i0, int((q / c.nx) % c.ny) + j0, int(q / (std::size_t(c.nx) * c.ny)) + k0)];
+      }
+    const bool in_bump = 2 * nb >= nvox && nb > 0;
+    auto host_ok = [&](std::size_t q) { return !in_bump || bump_mask_[q]; };
+    // Host level and noise from ring 2 (inside the volume, not air).
+    std::vector<double> ring2;
+    for (int k = 0; k < Lnz; ++k)
+      for (int j = 0; j < Lny; ++j)
+        for (int i = 0; i < Lnx; ++i) {
+          if (local[lidx(i, j, k)] != 3) continue;
+          const int x = L0i + i, y = L0j + j, z = L0k + k;
+          if (x < 0 || y < 0 || z < 0 || x >= g_.nx || y >= g_.ny || z >= g_.nz) continue;
+          const double val = v_[idx(x, y, z)];
+          if (val >= mat_.t_air && host_ok(idx(x, y, z))) ring2.push_back(val);
+        }
+    if (ring2.size() < 4) continue;
+    // The host is the material class most of ring 2 belongs to (classes split by the
+    // histogram thresholds); its level is their median, its noise their MAD.
+    {
+      const auto& th = mat_.thresholds;
+      std::vector<int> cls_count(th.size() + 1, 0);
+      auto cls = [&](double x) { return int(std::upper_bound(th.begin(), th.end(), x) - th.begin()); };
+      for (double x : ring2) ++cls_count[std::size_t(cls(x))];
+      const int best = int(std::max_element(cls_count.begin(), cls_count.end()) - cls_count.begin());
+      std::erase_if(ring2, [&](double x) { return cls(x) != best; });
+    }
+    const double mu_h = median_of(ring2);
+    const double sig_h = std::max(mad_sigma(ring2), 1e-6 * std::abs(mu_h));
+    const double span = mu_h - mu_air;
+    if (!(span > 0)) continue;
+    const double other = mu_h + std::max(4.0 * sig_h, 0.1 * span);
+    double vol = 0, wsum = 0, cx = 0, cy = 0, cz = 0, core_sum = 0;
+    std::set<std::size_t> cols;
+    for (int k = 0; k < Lnz; ++k)
+      for (int j = 0; j < Lny; ++j)
+        for (int i = 0; i < Lnx; ++i) {
+          const u8 s = local[lidx(i, j, k)];
+          if (s != 1 && s != 2) continue;
+          const int x = L0i + i, y = L0j + j, z = L0k + k;
+          if (x < 0 || y < 0 || z < 0 || x >= g_.nx || y >= g_.ny || z >= g_.nz) continue;
+          if (s == 2 && !host_ok(idx(x, y, z))) continue;
+          const double val = v_[idx(x, y, z)];
+          if (s == 1) core_sum += val;
+          double f = val > other ? 0.0 : std::min(1.0, (mu_h - val) / span);
+          vol += f;
+          if (f > 0) wsum += f, cx += f * x, cy += f * y, cz += f * z;
+          if (f >= 0.5) cols.insert(std::size_t(y) * g_.nx + x);
+        }
+    vol *= vox;
+    if (vol <= 0 || wsum <= 0) continue;
+    const double area = double(cols.size()) * g_.sx * g_.sy;
+    const double eqd = std::cbrt(6.0 * vol / std::numbers::pi);
+    const double size_vox = slice2d ? std::sqrt(4.0 * double(cols.size()) / std::numbers::pi) : eqd / voxel_len;
+    if (size_vox < min_d) continue;
+    Found f;
+    f.d.type = DefectType::void_;
+    f.d.centroid_mm = world(cx / wsum, cy / wsum, cz / wsum);
+    f.d.bbox_mm = box_of(i0 + a0, j0 + bb0, k0 + cc0, i0 + a1, j0 + bb1, k0 + cc1);
+    f.d.volume_mm3 = vol;
+    f.d.equivalent_diameter_mm = eqd;
+    f.d.area_mm2 = area;
+    // Sphericity of the labelled component (voxel units; the perimeter is in voxel faces).
+    const double vmask = double(nvox);
+    f.d.sphericity = perim[l] > 0 ? std::min(1.0, std::cbrt(std::numbers::pi) * std::pow(6.0 * vmask, 2.0 / 3.0) / perim[l])
+                                  : 0.0;
+    f.d.cnr = (mu_h - core_sum / double(nvox)) / sig_h;
+    for (std::size_t t = b0; t < b1; ++t) {
+      const std::size_t q = members[t];
+      f.voxels.push_back(idx(int(q % c.nx) + i0, int((q / c.nx) % c.ny) + j0, int(q / (std::size_t(c.nx) * c.ny)) + k0));
+    }
+    found_.push_back(std::move(f));
+  }
+}
+
+// ---- 6. bond gaps ---------------------------------------------------------------------------
+void Analyzer::find_gaps() {
+  constexpr int h = 3;
+  std::vector<DieInfo*> hd;
+  for (auto& di : dies_)
+    if (di.iface == Iface::hybrid) hd.push_back(&di);
+  if (hd.empty()) return;
+  const double mu_air = mat_.mu_air();
+  // Pad regions (pads grown by one column) per die, as a mask over the footprint.
+  struct Map {
+    DieInfo* di;
+    int nx, ny, kc;
+    std::vector<u8> pad;          // 1 in a pad region
+    std::vector<int> pad_id;      // index into pads, -1
+    std::vector<double> T;        // thickness estimate, voxels
+  };
+  std::vector<Map> maps;
+  for (DieInfo* di : hd) {
+    Map mp{di, di->b.i1 - di->b.i0 + 1, di->b.j1 - di->b.j0 + 1, int(std::lround(di->z_int)), {}, {}, {}};
+    mp.pad.assign(std::size_t(mp.nx) * mp.ny, 0);
+    mp.pad_id.assign(mp.pad.size(), -1);
+    for (std::size_t p = 0; p < di->pads.size(); ++p) {
+      const auto& pd = di->pads[p];
+      const double rr = pd[2] + 1.5;
+      for (int j = int(pd[1] - rr - 1); j <= int(pd[1] + rr + 1); ++j)
+        for (int i = int(pd[0] - rr - 1); i <= int(pd[0] + rr + 1); ++i) {
+          const int li = i - di->b.i0, lj = j - di->b.j0;
+          if (li < 0 || lj < 0 || li >= mp.nx || lj >= mp.ny) continue;
+          if ((i - pd[0]) * (i - pd[0]) + (j - pd[1]) * (j - pd[1]) <= rr * rr) {
+            mp.pad[std::size_t(lj) * mp.nx + li] = 1;
+            mp.pad_id[std::size_t(lj) * mp.nx + li] = int(p);
+          }
+        }
+    }
+    maps.push_back(std::move(mp));
+  }
+  // Per-plane dielectric reference (offset -h..h from each die's kc): mode over all dies.
+  std::array<double, 2 * h + 1> P{};
+  for (int o = -h; o <= h; ++o) {
+    std::vector<double> vals;
+    for (const Map& mp : maps) {
+      const int k = mp.kc + o;
+      if (k < 0 || k >= g_.nz) continue;
+      for (int j = 1; j + 1 < mp.ny; ++j)
+        for (int i = 1; i + 1 < mp.nx; ++i)
+          if (!mp.pad[std::size_t(j) * mp.nx + i]) {
+            const double x = v_[idx(mp.di->b.i0 + i, mp.di->b.j0 + j, k)];
+            if (x >= mat_.t_air && x < si_hi_) vals.push_back(x);
+          }
+    }
+    P[std::size_t(o + h)] = median_of(vals);
+  }
+  // Pads: Cu content against the dielectric reference; the reference pad = upper quartile.
+  // Thickness map per die.
+  std::vector<double> all_ts;
+  std::vector<std::vector<double>> TS(maps.size());
+  for (std::size_t m = 0; m < maps.size(); ++m) {
+    Map& mp = maps[m];
+    mp.T.assign(std::size_t(mp.nx) * mp.ny, 0.0);
+    for (int j = 0; j < mp.ny; ++j)
+      for (int i = 0; i < mp.nx; ++i) {
+        const std::size_t q = std::size_t(j) * mp.nx + i;
+        if (mp.pad[q]) continue;  // filled below from the dielectric around the pad
+        double t = 0;
+        for (int o = -h; o <= h; ++o) {
+          const int k = mp.kc + o;
+          if (k < 0 || k >= g_.nz) continue;
+          const double ref = P[std::size_t(o + h)];
+          if (ref - mu_air <= 0) continue;
+          t += (ref - v_[idx(mp.di->b.i0 + i, mp.di->b.j0 + j, k)]) / (ref - mu_air);
+        }
+        mp.T[q] = t;
+      }
+    // Pad columns: the median thickness of the dielectric columns within 3 columns.
+    for (int j = 0; j < mp.ny; ++j)
+      for (int i = 0; i < mp.nx; ++i) {
+        const std::size_t q = std::size_t(j) * mp.nx + i;
+        if (!mp.pad[q]) continue;
+        std::vector<double> nb;
+        for (int dy = -3; dy <= 3; ++dy)
+          for (int dx = -3; dx <= 3; ++dx) {
+            const int x = i + dx, y = j + dy;
+            if (x < 0 || y < 0 || x >= mp.nx || y >= mp.ny) continue;
+            const std::size_t p = std::size_t(y) * mp.nx + x;
+            if (!mp.pad[p]) nb.push_back(mp.T[p]);
+          }
+        mp.T[q] = median_of(nb);
+      }
+    // 3x3 mean.
+    std::vector<double>& ts = TS[m];
+    ts.assign(mp.T.size(), 0.0);
+    for (int j = 0; j < mp.ny; ++j)
+      for (int i = 0; i < mp.nx; ++i) {
+        double s = 0;
+        int n = 0;
+        for (int dy = -1; dy <= 1; ++dy)
+          for (int dx = -1; dx <= 1; ++dx) {
+            const int x = i + dx, y = j + dy;
+            if (x < 0 || y < 0 || x >= mp.nx || y >= mp.ny) continue;
+            s += mp.T[std::size_t(y) * mp.nx + x], ++n;
+          }
+        ts[std::size_t(j) * mp.nx + i] = s / n;
+        if (i > 1 && j > 1 && i + 2 < mp.nx && j + 2 < mp.ny) all_ts.push_back(ts[std::size_t(j) * mp.nx + i]);
+      }
+  }
+  const double sig = mad_sigma(all_ts);
+  const double thr = std::max(recipe_.detect.min_gap_thickness_voxels, 4.0 * sig);
+  const double min_w = recipe_.detect.min_gap_width_voxels;
+  for (std::size_t m = 0; m < maps.size(); ++m) {
+    Map& mp = maps[m];
+    const std::vector<double>& ts = TS[m];
+    std::vector<u8> mask(ts.size());
+    for (std::size_t q = 0; q < ts.size(); ++q) mask[q] = ts[q] >= thr;
+    std::vector<std::uint32_t> lab(ts.size());
+    const Dims d2{mp.nx, mp.ny, 1};
+    const std::uint32_t n = itk_ops::connected_components(mask.data(), d2, true, lab.data());
+    for (std::uint32_t l = 1; l <= n; ++l) {
+      std::vector<double> tv;
+      for (std::size_t q = 0; q < ts.size(); ++q)
+        if (lab[q] == l) tv.push_back(mp.T[q]);
+      if (tv.size() < 4) continue;
+      const double level = median_of(tv);
+      // Area: columns of the region grown by 1 whose smoothed thickness >= half the level.
+      std::vector<u8> reg(ts.size(), 0);
+      for (std::size_t q = 0; q < ts.size(); ++q) reg[q] = lab[q] == l;
+      itk_ops::dilate_box(reg.data(), d2, 1, 1, 0);
+      std::vector<u8> area(ts.size(), 0);
+      int a0 = mp.nx, a1 = -1, b0 = mp.ny, b1 = -1;
+      std::size_t na = 0;
+      for (int j = 0; j < mp.ny; ++j)
+        for (int i = 0; i < mp.nx; ++i) {
+          const std::size_t q = std::size_t(j) * mp.nx + i;
+          if (reg[q] && ts[q] >= 0.5 * level) {
+            area[q] = 1, ++na;
+            a0 = std::min(a0, i), a1 = std::max(a1, i), b0 = std::min(b0, j), b1 = std::max(b1, j);
+          }
+        }
+      if (na == 0) continue;
+      if (a1 - a0 + 1 < min_w - 1 || b1 - b0 + 1 < min_w - 1) continue;
+      const double area_cols = double(na);
+      // Thickness: median over the core (area eroded by one).
+      std::vector<double> core;
+      double wi = 0, wj = 0;
+      for (int j = 0; j < mp.ny; ++j)
+        for (int i = 0; i < mp.nx; ++i) {
+          const std::size_t q = std::size_t(j) * mp.nx + i;
+          if (!area[q]) continue;
+          wi += i, wj += j;
+          bool inner = true;
+          for (int dy = -1; dy <= 1 && inner; ++dy)
+            for (int dx = -1; dx <= 1 && inner; ++dx) {
+              const int x = i + dx, y = j + dy;
+              inner = x >= 0 && y >= 0 && x < mp.nx && y < mp.ny && area[std::size_t(y) * mp.nx + x];
+            }
+          if (inner) core.push_back(mp.T[q]);
+        }
+      std::vector<double> allv;
+      for (std::size_t q = 0; q < ts.size(); ++q)
+        if (area[q]) allv.push_back(mp.T[q]);
+      const double t_vox = median_of(core.size() >= 4 ? core : allv);
+      Found f;
+      f.d.type = DefectType::bond_gap;
+      f.d.die = mp.di->die.id;
+      const double ci = mp.di->b.i0 + wi / double(na), cj = mp.di->b.j0 + wj / double(na);
+      // z: deficit-weighted plane.
+      double zw = 0, zs = 0;
+      for (int o = -h; o <= h; ++o) {
+        const int k = mp.kc + o;
+        if (k < 0 || k >= g_.nz) continue;
+        const double ref = P[std::size_t(o + h)];
+        double dsum = 0;
+        for (int j = 0; j < mp.ny; ++j)
+          for (int i = 0; i < mp.nx; ++i)
+            if (area[std::size_t(j) * mp.nx + i] && mp.pad_id[std::size_t(j) * mp.nx + i] < 0)
+              dsum += std::max(0.0, ref - v_[idx(mp.di->b.i0 + i, mp.di->b.j0 + j, k)]);
+        zw += dsum * k, zs += dsum;
+      }
+      const double ck = zs > 0 ? zw / zs : mp.di->z_int;
+      f.d.centroid_mm = world(ci, cj, ck);
+      const double half = 0.5 * std::max(t_vox, 0.0);
+      f.d.bbox_mm = {world(mp.di->b.i0 + a0 - 0.5, mp.di->b.j0 + b0 - 0.5, ck - half),
+                     world(mp.di->b.i0 + a1 + 0.5, mp.di->b.j0 + b1 + 0.5, ck + half)};
+      f.d.volume_mm3 = std::max(0.0, t_vox) * area_cols * voxel_mm3();
+      f.d.equivalent_diameter_mm = std::cbrt(6.0 * f.d.volume_mm3 / std::numbers::pi);
+      f.d.area_mm2 = area_cols * g_.sx * g_.sy;
+      f.d.thickness_mm = t_vox * g_.sz;
+      {  // sphericity of a slab: A = 2 area + perimeter x t
+        const double per = 2.0 * ((a1 - a0 + 1) * g_.sx + (b1 - b0 + 1) * g_.sy);
+        const double A = 2.0 * f.d.area_mm2 + per * *f.d.thickness_mm;
+        f.d.sphericity = A > 0 ? std::min(1.0, std::cbrt(std::numbers::pi) * std::pow(6.0 * f.d.volume_mm3, 2.0 / 3.0) / A) : 0;
+      }
+      f.d.cnr = sig > 0 ? t_vox / (sig * 3.0) : 0.0;  // sig is of the 3x3 mean: x3 for one column
+      // Labels: planes whose per-voxel air fraction >= 1/4, at least the interface plane.
+      for (int j = 0; j < mp.ny; ++j)
+        for (int i = 0; i < mp.nx; ++i) {
+          if (!area[std::size_t(j) * mp.nx + i]) continue;
+          bool any = false;
+          for (int o = -h; o <= h; ++o) {
+            const int k = mp.kc + o;
+            if (k < 0 || k >= g_.nz) continue;
+            const double ref = P[std::size_t(o + h)];
+            const double x = v_[idx(mp.di->b.i0 + i, mp.di->b.j0 + j, k)];
+            if (ref - mu_air > 0 && (ref - x) / (ref - mu_air) >= 0.25 && x < ref) {
+              f.voxels.push_back(idx(mp.di->b.i0 + i, mp.di->b.j0 + j, k));
+              any = true;
+            }
+          }
+          if (!any && mp.kc >= 0 && mp.kc < g_.nz) f.voxels.push_back(idx(mp.di->b.i0 + i, mp.di->b.j0 + j, mp.kc));
+        }
+      found_.push_back(std::move(f));
+    }
+  }
+}
+
+// ---- 7/8. types, dies, labels ---------------------------------------------------------------
+void Analyzer::assign_and_finish() {
+  const double vox_i = 1.0 / g_.sx, vox_j = 1.0 / g_.sy, vox_k = 1.0 / g_.sz;
+  auto to_index = [&](Vec3 p) {
+    return std::array<double, 3>{(p.x - g_.center.x) * vox_i + 0.5 * (g_.nx - 1),
+                                 (p.y - g_.center.y) * vox_j + 0.5 * (g_.ny - 1),
+                                 (p.z - g_.center.z) * vox_k + 0.5 * (g_.nz - 1)};
+  };
+  // Bump membership of voxels: map voxel -> (die, bump).
+  std::map<std::size_t, std::pair<std::size_t, std::size_t>> in_bump;
+  for (std::size_t d = 0; d < dies_.size(); ++d)
+    for (std::size_t b = 0; b < dies_[d].bumps.size(); ++b)
+      for (std::size_t q : dies_[d].bumps[b].voxels) in_bump[q] = {d, b};
+  std::vector<Found> kept;
+  for (Found& f : found_) {
+    if (f.d.type == DefectType::bond_gap) {
+      kept.push_back(std::move(f));
+      continue;
+    }
+    if (kind_ == SampleKind::generic || dies_.empty()) {
+      f.d.die = "P0";
+      kept.push_back(std::move(f));
+      continue;
+    }
+    const auto c = to_index(f.d.centroid_mm);
+    // In a bump: the majority of its voxels inside a filled bump.
+    std::map<std::pair<std::size_t, std::size_t>, int> votes;
+    for (std::size_t q : f.voxels)
+      if (auto it = in_bump.find(q); it != in_bump.end()) ++votes[it->second];
+    if (!votes.empty()) {
+      auto best = std::max_element(votes.begin(), votes.end(), [](auto& a, auto& b) { return a.second < b.second; });
+      if (2 * best->second >= int(f.voxels.size())) {
+        DieInfo& di = dies_[best->first.first];
+        Bump& b = di.bumps[best->first.second];
+        f.d.type = DefectType::bump_void;
+        f.d.die = di.die.id;
+        f.d.bump = b.id;
+        b.void_mm3 += f.d.volume_mm3;
+        kept.push_back(std::move(f));
+        continue;
+      }
+    }
+    // Hybrid band: left to the gap map.
+    bool in_hybrid = false;
+    for (const DieInfo& di : dies_)
+      if (di.iface == Iface::hybrid && c[0] >= di.b.i0 - 0.5 && c[0] <= di.b.i1 + 0.5 && c[1] >= di.b.j0 - 0.5 &&
+          c[1] <= di.b.j1 + 0.5 && std::abs(c[2] - di.z_int) <= 3.5)
+        in_hybrid = true;
+    if (in_hybrid) continue;
+    // Underfill band (with its fillet margin).
+    const DieInfo* owner = nullptr;
+    for (const DieInfo& di : dies_) {
+      if (di.iface != Iface::band) continue;
+      const double m = di.margin;
+      if (c[0] >= di.b.i0 - m && c[0] <= di.b.i1 + m && c[1] >= di.b.j0 - m && c[1] <= di.b.j1 + m &&
+          c[2] >= di.band_k0 - 1 && c[2] <= di.band_k1 + 1) {
+        const bool under = c[0] >= di.b.i0 - 0.5 && c[0] <= di.b.i1 + 0.5 && c[1] >= di.b.j0 - 0.5 && c[1] <= di.b.j1 + 0.5;
+        if (!owner || under) owner = &di;
+        if (under) break;
+      }
+    }
+    if (owner) {
+      f.d.type = DefectType::underfill_void;
+      f.d.die = owner->die.id;
+      kept.push_back(std::move(f));
+      continue;
+    }
+    // Elsewhere: a plain void, assigned to the die whose column (footprint, from its band to
+    // its top) contains it, else the nearest footprint.
+    double best = 1e300;
+    for (const DieInfo& di : dies_) {
+      const double dx = std::max({0.0, di.b.i0 - c[0], c[0] - di.b.i1});
+      const double dy = std::max({0.0, di.b.j0 - c[1], c[1] - di.b.j1});
+      const double lo = di.iface == Iface::band ? di.band_k0 : di.z_int;
+      const double dz = std::max({0.0, lo - c[2], c[2] - di.b.k1});
+      const double dist = dx * dx + dy * dy + dz * dz;
+      if (dist < best) best = dist, f.d.die = di.die.id;
+    }
+    kept.push_back(std::move(f));
+  }
+  found_ = std::move(kept);
+  // Bump void fractions.
+  for (Found& f : found_) {
+    if (f.d.type != DefectType::bump_void) continue;
+    for (const DieInfo& di : dies_)
+      for (const Bump& b : di.bumps)
+        if (f.d.bump && b.id == *f.d.bump) {
+          const double total = b.solder_mm3 + b.void_mm3;
+          f.d.bump_void_fraction = total > 0 ? b.void_mm3 / total : 0.0;
+        }
+  }
+  // Order: by die, then type, then position; ids 1..n.
+  std::sort(found_.begin(), found_.end(), [](const Found& a, const Found& b) {
+    if (a.d.die != b.d.die) return a.d.die < b.d.die;
+    if (a.d.type != b.d.type) return int(a.d.type) < int(b.d.type);
+    if (a.d.centroid_mm.z != b.d.centroid_mm.z) return a.d.centroid_mm.z < b.d.centroid_mm.z;
+    if (a.d.centroid_mm.y != b.d.centroid_mm.y) return a.d.centroid_mm.y < b.d.centroid_mm.y;
+    return a.d.centroid_mm.x < b.d.centroid_mm.x;
+  });
+}
+
+Analysis Analyzer::run() {
+  // Input checks.
+  if (g_.nx <= 0 || g_.ny <= 0 || g_.nz <= 0 || vol_.data.empty())
+    throw InputError(file_, "size", "the volume is empty");
+  if (vol_.data.size() != g_.voxel_count())
+    throw InputError(file_, "size", "the volume holds " + std::to_string(vol_.data.size()) + " values, its grid " +
+                                        std::to_string(g_.voxel_count()));
+  for (double s : {g_.sx, g_.sy, g_.sz})
+    if (!(s > 0) || !std::isfinite(s)) throw InputError(file_, "spacing", "the volume has no valid voxel spacing");
+  if (!std::isfinite(g_.center.x) || !std::isfinite(g_.center.y) || !std::isfinite(g_.center.z))
+    throw InputError(file_, "origin", "the volume's origin is not finite");
+  for (float x : vol_.data)
+    if (!std::isfinite(x)) throw InputError(file_, "data", "the volume holds NaN or infinite values");
+  report(0.0);
+
+  Analysis a;
+  a.grid = g_;
+  mat_ = classify_materials(v_, vol_.data.size());
+  a.class_thresholds = mat_.thresholds;
+  report(0.15);
+  if (mat_.peaks.size() < 1 || (mat_.air >= 0 && mat_.peaks.size() < 2))
+    throw InputError(file_, "data", "the volume shows no object (a single attenuation level)");
+
+  const SampleKind want = recipe_.kind;
+  if (want != SampleKind::generic) find_structure();
+  report(0.3);
+  if (want == SampleKind::generic) {
+    kind_ = SampleKind::generic;
+    dies_.clear();
+  } else if (dies_.empty()) {
+    if (want != SampleKind::automatic)
+      throw InputError(recipe_.source, "kind",
+                       std::string("the recipe names kind '") + to_string(want) +
+                           "' but the volume shows no die structure (no Si blocks)");
+    kind_ = SampleKind::generic;
+    a.fell_back_to_generic = true;
+    notes_.push_back("no die structure found (no Si blocks): analysed as generic, the whole object as part P0");
+  } else if (want != SampleKind::automatic && want != kind_) {
+    throw InputError(recipe_.source, "kind",
+                     std::string("the recipe names kind '") + to_string(want) + "' but the volume shows '" +
+                         to_string(kind_) + "'");
+  }
+
+  std::vector<u8> cand(vol_.data.size(), 0);
+  for (DieInfo& di : dies_) {
+    find_bumps(di, cand);
+    find_pads(di);
+  }
+  report(0.35);
+  find_voids(cand);
+  cand.clear();
+  cand.shrink_to_fit();
+  report(0.75);
+  find_gaps();
+  report(0.85);
+  assign_and_finish();
+
+  // Dies.
+  if (kind_ == SampleKind::generic) {
+    Die p;
+    p.id = "P0";
+    int i0 = g_.nx, i1 = -1, j0 = g_.ny, j1 = -1, k0 = g_.nz, k1 = -1;
+    std::vector<u8> col(std::size_t(g_.nx) * g_.ny, 0);
+    for (int k = 0; k < g_.nz; ++k)
+      for (int j = 0; j < g_.ny; ++j)
+        for (int i = 0; i < g_.nx; ++i)
+          if (v_[idx(i, j, k)] >= mat_.t_air) {
+            i0 = std::min(i0, i), i1 = std::max(i1, i), j0 = std::min(j0, j), j1 = std::max(j1, j);
+            k0 = std::min(k0, k), k1 = std::max(k1, k);
+            col[std::size_t(j) * g_.nx + i] = 1;
+          }
+    if (i1 >= 0) {
+      // Projected area of the object with its holes (the part's outline).
+      itk_ops::fill_holes(col.data(), {g_.nx, g_.ny, 1});
+      p.bbox_mm = box_of(i0, j0, k0, i1, j1, k1);
+      p.interface_area_mm2 = double(std::count(col.begin(), col.end(), u8(1))) * g_.sx * g_.sy;
+    }
+    a.dies.push_back(p);
+  } else {
+    std::sort(dies_.begin(), dies_.end(), [](const DieInfo& x, const DieInfo& y) {
+      if (x.die.index[2] != y.die.index[2]) return x.die.index[2] < y.die.index[2];
+      if (x.die.index[1] != y.die.index[1]) return x.die.index[1] < y.die.index[1];
+      return x.die.index[0] < y.die.index[0];
+    });
+    for (const DieInfo& di : dies_) a.dies.push_back(di.die);
+  }
+  a.kind = kind_;
+  a.notes = notes_;
+  a.labels.assign(vol_.data.size(), 0);
+  int id = 0;
+  for (Found& f : found_) {
+    f.d.id = ++id;
+    for (std::size_t q : f.voxels) a.labels[q] = id;
+    a.defects.push_back(f.d);
+  }
+  report(1.0);
+  return a;
+}
+
+}  // namespace
+
+Analysis analyze(const Volume& volume, const Recipe& recipe, const std::string& volume_file,
+                 const AnalyzeProgress& progress) {
+  return Analyzer(volume, recipe, volume_file, progress).run();
+}
+
+}  // namespace voidscan::detect
