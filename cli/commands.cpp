@@ -4,12 +4,18 @@
 #include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <map>
 #include <numbers>
+#include <set>
 
 #include "cli/progress.hpp"
+#include "detect/analyze.hpp"
+#include "detect/output_folder.hpp"
+#include "detect/recipe.hpp"
+#include "detect/report.hpp"
 #include "recon/error.hpp"
 #include "recon/fdk.hpp"
 #include "recon/scan.hpp"
@@ -117,26 +123,9 @@ void print_txrm_info(const fs::path& file) {
   if (!t.fields_missing.empty()) fmt::print("fields missing  {}\n", fmt::join(t.fields_missing, ", "));
 }
 
-}  // namespace
-
-int run_reconstruct(const ReconstructOptions& o, const GlobalOptions& g) {
-  // Check everything about the output before any work.
-  const fs::path out(o.output);
-  const VolumeFormat format = volume_format_from_path(out);
-  (void)format;
-  VolumeDtype dtype;
-  try {
-    dtype = parse_volume_dtype(o.dtype);
-  } catch (const InputError& e) {
-    throw InputError("", "--dtype", "unknown data type '" + o.dtype + "' (use float32 or uint16)");
-  }
-  const fs::path out_dir = out.parent_path().empty() ? fs::path(".") : out.parent_path();
-  if (!fs::is_directory(out_dir)) throw InputError(o.output, "-o", "the output folder does not exist");
-
-  const Scan scan = load_scan(o.scan);
-  for (const auto& w : scan.warnings) spdlog::warn("{}", w);
-  check_projection_files(scan);
-
+/// Reconstructs `scan` with the options of `o` (grid, device, filter, batch, memory cap),
+/// logging warnings and the run's figures.
+Volume reconstruct(const Scan& scan, const ReconstructOptions& o, const GlobalOptions& g) {
   FdkParams params;
   params.window = parse_filter_window(o.filter);
   params.device = parse_device(o.device);
@@ -156,11 +145,113 @@ int run_reconstruct(const ReconstructOptions& o, const GlobalOptions& g) {
   if (report.clamped_pixels)
     spdlog::warn("{} pixels had non-positive transmission and were clamped", report.clamped_pixels);
   if (report.dead_pixels) spdlog::warn("{} dead pixels (flat <= dark) interpolated", report.dead_pixels);
+  spdlog::info("{} x {} x {} in {:.2f} s on {} ({} slab{}), {:.3f} GUPS; peak memory: host {}, device {}", grid.nx,
+               grid.ny, grid.nz, report.seconds, report.backend, report.slabs, report.slabs == 1 ? "" : "s",
+               report.gups, mib(report.peak_host_bytes), mib(report.peak_device_bytes));
+  return vol;
+}
+
+detect::Recipe recipe_of(const DetectOptions& o) {
+  if (o.recipe.empty()) return {};
+  detect::Recipe r = detect::load_recipe(o.recipe);
+  spdlog::info("recipe {}", o.recipe);
+  return r;
+}
+
+/// Analyses `vol`, judges the dies, writes every output into the staging folder, moves it into
+/// place and prints the summary. Returns 0 when every die passes, 1 otherwise.
+int detect_and_write(Volume&& vol, const detect::Recipe& recipe, const std::string& volume_file,
+                     detect::StagedFolder& out, const detect::ReportInfo& info, const GlobalOptions& g) {
+  // A constant volume (all zero, say) shows nothing: refuse it rather than report a clean pass.
+  if (!vol.data.empty()) {
+    const auto [lo, hi] = std::minmax_element(vol.data.begin(), vol.data.end());
+    if (*lo == *hi)
+      throw InputError(volume_file, "data",
+                       fmt::format("every voxel holds the same value ({}): the volume is empty, nothing to inspect", *lo));
+  }
+  spdlog::info("detecting defects in {} x {} x {} voxels of {:.3f} um", vol.grid.nx, vol.grid.ny, vol.grid.nz,
+               1000 * vol.grid.sx);
+  detect::Analysis a;
+  {
+    ProgressBar bar("detect", !g.quiet);
+    a = detect::analyze(vol, recipe, volume_file, [&](double f) { bar.update(f); });
+  }
+  vol = Volume{};  // the outputs need the analysis only
+  detect::apply_verdicts(a, recipe.criteria);
+  detect::write_report_files(out.path(), a, recipe, info);
+  out.commit();
+  fmt::print("{}", detect::terminal_summary(a, info));
+  fmt::print("outputs in {}\n", out.target().string());
+  std::fflush(stdout);
+  return detect::all_pass(a) ? 0 : 1;
+}
+
+}  // namespace
+
+int run_reconstruct(const ReconstructOptions& o, const GlobalOptions& g) {
+  // Check everything about the output before any work.
+  const fs::path out(o.output);
+  const VolumeFormat format = volume_format_from_path(out);
+  (void)format;
+  VolumeDtype dtype;
+  try {
+    dtype = parse_volume_dtype(o.dtype);
+  } catch (const InputError& e) {
+    throw InputError("", "--dtype", "unknown data type '" + o.dtype + "' (use float32 or uint16)");
+  }
+  const fs::path out_dir = out.parent_path().empty() ? fs::path(".") : out.parent_path();
+  if (!fs::is_directory(out_dir)) throw InputError(o.output, "-o", "the output folder does not exist");
+
+  const Scan scan = load_scan(o.scan);
+  for (const auto& w : scan.warnings) spdlog::warn("{}", w);
+  check_projection_files(scan);
+  const Volume vol = reconstruct(scan, o, g);
   write_volume(out, vol, dtype);
-  spdlog::info("{} x {} x {} in {:.2f} s on {} ({} slab{}), {:.3f} GUPS; peak memory: host {}, device {}; wrote {}",
-               grid.nx, grid.ny, grid.nz, report.seconds, report.backend, report.slabs, report.slabs == 1 ? "" : "s",
-               report.gups, mib(report.peak_host_bytes), mib(report.peak_device_bytes), out.string());
+  spdlog::info("wrote {}", out.string());
   return 0;
+}
+
+int run_detect(const DetectOptions& o, const GlobalOptions& g) {
+  const fs::path input(o.input);
+  std::error_code ec;
+  if (!fs::exists(input, ec)) throw InputError(o.input, "", "volume file not found");
+  (void)volume_format_from_path(input);
+  const VolumeHeader h = read_volume_header(input);
+  if (!h.spacing_given)
+    throw InputError(o.input, "spacing",
+                     "the file states no voxel spacing; detection measures in mm and needs it "
+                     "(MHA ElementSpacing, NRRD space directions or spacings, voidscan TIFF spacing_mm)");
+  for (double s : {h.sx, h.sy, h.sz})
+    if (!(s > 0) || !std::isfinite(s))
+      throw InputError(o.input, "spacing", fmt::format("voxel spacing must be positive, found {} {} {}", h.sx, h.sy, h.sz));
+  const detect::Recipe recipe = recipe_of(o);
+  detect::StagedFolder out(o.output, o.force);
+  out.protect(input);
+  if (!o.recipe.empty()) out.protect(o.recipe);
+
+  Volume vol = read_volume(input);
+  return detect_and_write(std::move(vol), recipe, o.input, out, {o.input, o.input}, g);
+}
+
+int run_run(const DetectOptions& o, const ReconstructOptions& rec, const GlobalOptions& g) {
+  const Scan scan = load_scan(o.input);
+  for (const auto& w : scan.warnings) spdlog::warn("{}", w);
+  check_projection_files(scan);
+  const detect::Recipe recipe = recipe_of(o);
+  detect::StagedFolder out(o.output, o.force);
+  out.protect(o.input);
+  if (!o.recipe.empty()) out.protect(o.recipe);
+  std::set<fs::path> files;
+  for (const auto& p : scan.projections) files.insert(p.file);
+  for (const auto& f : scan.intensity.flat_files) files.insert(f);
+  for (const auto& f : scan.intensity.dark_files) files.insert(f);
+  for (const auto& f : files) out.protect(f);
+
+  Volume vol = reconstruct(scan, rec, g);
+  const fs::path volume_file = out.path() / "volume.mha";
+  write_volume(volume_file, vol, VolumeDtype::float32);
+  const std::string kept = (out.target() / "volume.mha").string();
+  return detect_and_write(std::move(vol), recipe, kept, out, {o.input, kept}, g);
 }
 
 int run_info(const std::string& file, const GlobalOptions&) {

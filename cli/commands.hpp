@@ -1,5 +1,6 @@
 // The subcommands of the voidscan program. Each returns the process exit code:
-// 0 success, 2 bad usage or bad input, 3 runtime failure (the mapping is in main.cpp).
+// 0 success, 2 bad usage or bad input, 3 runtime failure (the mapping is in main.cpp);
+// detect and run return 1 when the analysis judged any die a failure.
 #pragma once
 #include <array>
 #include <optional>
@@ -25,7 +26,20 @@ struct ReconstructOptions {
   double gpu_memory_limit_mib = 0;       ///< 0 = 90 % of free device memory
 };
 
+/// `voidscan detect` and the detection half of `voidscan run`.
+struct DetectOptions {
+  std::string input;      ///< detect: the volume (.mha, .nrrd, .tif); run: the scan manifest
+  std::string recipe;     ///< recipe.yaml; "" = every default
+  std::string output;     ///< OUTDIR: created complete at the end, or not at all
+  bool force = false;     ///< replace a non-empty OUTDIR
+};
+
 int run_reconstruct(const ReconstructOptions& o, const GlobalOptions& g);
+/// Detects defects in a volume file; 0 when every die passes, 1 when any fails.
+int run_detect(const DetectOptions& o, const GlobalOptions& g);
+/// Reconstructs `o.input` with `rec`'s options (its scan and output fields are ignored), keeps
+/// the volume as OUTDIR/volume.mha, then detects as run_detect does.
+int run_run(const DetectOptions& o, const ReconstructOptions& rec, const GlobalOptions& g);
 int run_info(const std::string& file, const GlobalOptions& g);
 
 }  // namespace voidscan::cli
