@@ -165,6 +165,10 @@ TEST_F(DetectCli, BadInputIsExitTwoAndWritesNothing) {
   recipe("criteria:\n  max_void_area_fraction: 1.5\n");
   expect_failure("detect " + vol.string() + " --recipe " + (dir_ / "recipe.yaml").string() + out,
                  {"recipe.yaml", "criteria.max_void_area_fraction", "[0, 1]"}, keep);
+  // a kind the volume does not show (an acrylic disc has no dies)
+  recipe("kind: flip-chip\n");
+  expect_failure("detect " + vol.string() + " --recipe " + (dir_ / "recipe.yaml").string() + out,
+                 {"recipe.yaml", "kind", "flip-chip"}, keep);
   // a volume whose header gives no spacing
   std::ofstream(dir_ / "bare.mha", std::ios::binary)
       << "ObjectType = Image\nNDims = 3\nDimSize = 4 4 4\nElementType = MET_FLOAT\nElementDataFile = LOCAL\n"
