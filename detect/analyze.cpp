@@ -968,13 +968,22 @@ Analysis Analyzer::run() {
     if (!(s > 0) || !std::isfinite(s)) throw InputError(file_, "spacing", "the volume has no valid voxel spacing");
   if (!std::isfinite(g_.center.x) || !std::isfinite(g_.center.y) || !std::isfinite(g_.center.z))
     throw InputError(file_, "origin", "the volume's origin is not finite");
-  for (float x : vol_.data)
+  float lo = vol_.data[0], hi = vol_.data[0];
+  for (float x : vol_.data) {
     if (!std::isfinite(x)) throw InputError(file_, "data", "the volume holds NaN or infinite values");
+    lo = std::min(lo, x), hi = std::max(hi, x);
+  }
+  if (!(hi > lo)) throw InputError(file_, "data", "the volume is constant: no object to analyse");
   report(0.0);
 
   Analysis a;
   a.grid = g_;
   mat_ = classify_materials(v_, vol_.data.size());
+  if (recipe_.detect.void_threshold) {
+    if (!std::isfinite(*recipe_.detect.void_threshold))
+      throw InputError(recipe_.source, "detect.void_threshold", "not a finite number");
+    mat_.t_air = *recipe_.detect.void_threshold;
+  }
   a.class_thresholds = mat_.thresholds;
   report(0.15);
   if (mat_.peaks.size() < 1 || (mat_.air >= 0 && mat_.peaks.size() < 2))
