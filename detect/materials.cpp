@@ -1,5 +1,5 @@
 // Material classes from the histogram; the steps and references are in materials.hpp.
-// Test: tests/detect/test_materials.cpp.
+// Tests: through analyze(), tests/detect/test_analyze.cpp, test_accuracy.cpp, test_htc2022_detect.cpp.
 #include "detect/materials.hpp"
 
 #include <algorithm>
