@@ -9,7 +9,7 @@
 //     per run, the 2-D connected components of the Si footprint are blocks. The lowest run is
 //     the base (wafer, base die) when nothing lies below it. The other runs are die layers
 //     (layer 0 lowest); col/row by clustering block centres in x and y (or the recipe's layout).
-//     Between a die and the Si below it: <= 6 planes of Si/oxide -> a hybrid-bond interface;
+//     Between a die and the Si below it: <= 4 planes of Si/oxide -> a hybrid-bond interface;
 //     otherwise a band (underfill, or the NCF tier of a stack) from the top of what lies below
 //     (Si of the die below, or the bottom of the bumps over a substrate) to the die bottom.
 //     Kind: 0 die layers -> generic (with a note); >= 2 -> stack; a hybrid interface ->
@@ -28,9 +28,9 @@
 //     diameter >= min_void_diameter_voxels (2-D slices: the circle-equivalent diameter).
 //  6. Bond gaps (hybrid interfaces): per column of the die footprint, the attenuation deficit
 //     of the band (interface +- 3 planes) against the intact bond: over the dielectric the
-//     per-plane mode of all dies' dielectric columns, over pads the upper quartile of the pads'
-//     Cu content. Thickness = deficit / (mu_ref - mu_air) (a gap of thickness t removes t of
-//     material from the column); 3x3-smoothed map thresholded at max(min_gap_thickness,
+//     per-plane median of all dies' dielectric columns; pad columns take the thickness of the
+//     dielectric around them. Thickness = deficit / (mu_ref - mu_air) (a gap of thickness t
+//     removes t of material from the column); 3x3-smoothed map thresholded at max(min_gap_thickness,
 //     4 sigma); 8-connected regions at least min_gap_width across; area = columns above half
 //     the region's median thickness; thickness = median over the region's core. Enclosed air
 //     inside a hybrid band is left to this step (no double count).
@@ -45,8 +45,8 @@
 // air per voxel from the local host level).
 // Tests: tests/detect/test_analyze.cpp (phantoms of the simulator contract, errors),
 // tests/detect/test_accuracy.cpp (recall/precision/sizes per preset through detect/match.*),
-// tests/detect/test_htc2022_detect.cpp (real discs), tests/detect/test_materials.cpp,
-// tests/detect/test_itk_ops.cpp. Benchmark: bench/bench_detect.cpp.
+// tests/detect/test_htc2022_detect.cpp (real discs), tests/detect/test_match.cpp (matcher).
+// Benchmark: bench/bench_detect.cpp. Details and defaults: docs/detection.md.
 #include "detect/analyze.hpp"
 
 #include <algorithm>
@@ -968,13 +968,22 @@ Analysis Analyzer::run() {
     if (!(s > 0) || !std::isfinite(s)) throw InputError(file_, "spacing", "the volume has no valid voxel spacing");
   if (!std::isfinite(g_.center.x) || !std::isfinite(g_.center.y) || !std::isfinite(g_.center.z))
     throw InputError(file_, "origin", "the volume's origin is not finite");
-  for (float x : vol_.data)
+  float lo = vol_.data[0], hi = vol_.data[0];
+  for (float x : vol_.data) {
     if (!std::isfinite(x)) throw InputError(file_, "data", "the volume holds NaN or infinite values");
+    lo = std::min(lo, x), hi = std::max(hi, x);
+  }
+  if (!(hi > lo)) throw InputError(file_, "data", "the volume is constant: no object to analyse");
   report(0.0);
 
   Analysis a;
   a.grid = g_;
   mat_ = classify_materials(v_, vol_.data.size());
+  if (recipe_.detect.void_threshold) {
+    if (!std::isfinite(*recipe_.detect.void_threshold))
+      throw InputError(recipe_.source, "detect.void_threshold", "not a finite number");
+    mat_.t_air = *recipe_.detect.void_threshold;
+  }
   a.class_thresholds = mat_.thresholds;
   report(0.15);
   if (mat_.peaks.size() < 1 || (mat_.air >= 0 && mat_.peaks.size() < 2))

@@ -1,7 +1,7 @@
 // The only translation unit with ITK headers (see itk_ops.hpp). Buffers are wrapped as ITK
 // images without copying (ImportImageContainer with a foreign pointer); filter outputs are
 // copied back into the caller's buffer. Filters run with ITK's default thread count.
-// Test: tests/detect/test_itk_ops.cpp.
+// Tests: through their callers (tests/detect/test_analyze.cpp, test_accuracy.cpp).
 #include "detect/itk_ops.hpp"
 
 #include <algorithm>

@@ -1,7 +1,7 @@
 // The ITK 5.2 filters detection uses, behind plain-C++ signatures: the one translation unit
 // that includes ITK headers is detect/itk_ops.cpp (ITK templates compile slowly; nothing of
 // ITK leaks into headers). Buffers are x fastest, dims (nx, ny, nz); a 2-D image is nz = 1.
-// Tests: tests/detect/test_itk_ops.cpp.
+// Tests: through their callers, tests/detect/test_analyze.cpp, test_accuracy.cpp, test_htc2022_detect.cpp.
 #pragma once
 #include <cstddef>
 #include <cstdint>

@@ -1,5 +1,5 @@
 // Material classes from the histogram; the steps and references are in materials.hpp.
-// Test: tests/detect/test_materials.cpp.
+// Tests: through analyze(), tests/detect/test_analyze.cpp, test_accuracy.cpp, test_htc2022_detect.cpp.
 #include "detect/materials.hpp"
 
 #include <algorithm>
@@ -184,13 +184,24 @@ Materials classify_materials(const float* v, std::size_t n, double min_fraction)
   std::vector<bool> narrow(std::size_t(np), true);
   for (int i = 0; i < np; ++i) {
     const double bin_v = w * scale * std::cosh(to_u(m.peaks[std::size_t(i)].level));
-    narrow[std::size_t(i)] = m.peaks[std::size_t(i)].sigma <= 2.5 * std::max(m.noise_sigma, bin_v);
+    narrow[std::size_t(i)] = m.peaks[std::size_t(i)].sigma <= 2.5 * std::max(m.noise_sigma, bin_v) ||
+                             m.peaks[std::size_t(i)].sigma <= 0.25 * std::abs(m.peaks[std::size_t(i)].level);
   }
+  // Air: the lowest peak when it lies below half the next, and any further peak below a
+  // quarter of the main material (the largest peak above the lowest; e.g. air inside a
+  // reconstruction's field of view sits a little above the zeros outside it).
   int first_material = 0;
   if (np >= 2 && m.peaks[0].level < 0.5 * m.peaks[1].level) {
     m.air = 0;
     first_material = 1;
+    int main_peak = 1;
+    for (int i = 1; i < np; ++i)
+      if (m.peaks[std::size_t(i)].fraction > m.peaks[std::size_t(main_peak)].fraction) main_peak = i;
+    while (first_material < main_peak &&
+           m.peaks[std::size_t(first_material)].level < 0.25 * m.peaks[std::size_t(main_peak)].level)
+      ++first_material;
   }
+  const int air_top = first_material - 1;  // highest air peak (t_air lies above it)
   if (first_material >= np) return m;
   // Si (the bulk low-Z material): the highest narrow peak holding at least a quarter of the
   // largest material peak's voxels; fill: the lowest narrow peak below it holding at least a
@@ -220,14 +231,20 @@ Materials classify_materials(const float* v, std::size_t n, double min_fraction)
       if (m.peaks[std::size_t(i)].level < 0.6 * m.peaks[std::size_t(np - 1)].level) m.cu = i;
   }
   // Air | material: Otsu between the air peak and the first material taking a role.
-  const int first_role = m.fill >= 0 ? m.fill : (m.si >= 0 ? m.si : first_material);
+  // The first material: the lowest narrow peak above air holding >= 1 % of the main peak's voxels.
+  int first_role = m.fill >= 0 ? m.fill : m.si;
+  for (int i = first_material; i < first_role; ++i)
+    if (narrow[std::size_t(i)] && m.peaks[std::size_t(i)].fraction >= 0.01 * fmax) {
+      first_role = i;
+      break;
+    }
   if (m.air >= 0) {
-    const int a = peaks[std::size_t(m.air)].bin, b = peaks[std::size_t(first_role)].bin;
+    const int a = peaks[std::size_t(air_top)].bin, b = peaks[std::size_t(first_role)].bin;
     std::vector<double> part(hist.begin() + a, hist.begin() + b + 1);
     m.t_air = part.size() >= 3 ? to_v(itk_ops::otsu_thresholds(part, ulo + a * w, w, 1, true).at(0)) : m.thresholds[0];
     // Keep it 3 sigma clear of both peaks when they are that far apart (a huge air peak can
     // pull Otsu's threshold into its own tail).
-    const MaterialClass &pa = m.peaks[std::size_t(m.air)], &pb = m.peaks[std::size_t(first_role)];
+    const MaterialClass &pa = m.peaks[std::size_t(air_top)], &pb = m.peaks[std::size_t(first_role)];
     const double lo = pa.level + 3 * std::max(pa.sigma, m.noise_sigma), hi = pb.level - 3 * std::max(pb.sigma, m.noise_sigma);
     m.t_air = lo < hi ? std::clamp(m.t_air, lo, hi) : 0.5 * (pa.level + pb.level);
   } else {

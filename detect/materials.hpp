@@ -14,7 +14,7 @@
 //      the peaks above 4x the highest low-Z peak below the largest ratio jump; among the low-Z
 //      peaks the lower is fill (underfill, mold, substrate, NCF) and the upper Si; among metals
 //      the lower is Cu and the upper solder. A single low-Z peak is Si (and the generic object).
-// Test: tests/detect/test_materials.cpp.
+// Tests: through analyze(), tests/detect/test_analyze.cpp, test_accuracy.cpp, test_htc2022_detect.cpp.
 #pragma once
 #include <optional>
 #include <vector>

@@ -1,0 +1,129 @@
+// detect::analyze() on bad input and on the recipe's kind (issue 4), plus the structure it
+// reports on a contract phantom: die ids/index/bbox, bump features, labels that carry the
+// defect ids, partial-volume sizes independent of the threshold.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "detect/analyze.hpp"
+#include "recon/error.hpp"
+#include "support/package_phantoms.hpp"
+
+namespace voidscan::detect {
+namespace {
+
+TEST(DetectAnalyze, EmptyVolumeIsAnInputError) {
+  Volume v;
+  EXPECT_THROW((void)analyze(v, Recipe{}, "empty.mha"), InputError);
+  v.grid.nx = v.grid.ny = v.grid.nz = 4;
+  v.grid.sx = v.grid.sy = v.grid.sz = 1;
+  v.data.assign(64, 0.0f);
+  EXPECT_THROW((void)analyze(v, Recipe{}, "flat.mha"), InputError);  // a single level: no object
+}
+
+TEST(DetectAnalyze, MissingSpacingIsAnInputError) {
+  const auto s = test::flip_chip_sample(3, 0, 0);
+  Volume v = test::render(s, 0.0, 1);
+  v.grid.sz = 0;
+  try {
+    (void)analyze(v, Recipe{}, "v.mha");
+    FAIL() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.field(), "spacing");
+    EXPECT_EQ(e.file(), "v.mha");
+  }
+  v.grid.sz = 0.001;
+  v.data[5] = std::nanf("");
+  EXPECT_THROW((void)analyze(v, Recipe{}, "v.mha"), InputError);
+}
+
+TEST(DetectAnalyze, RecipeKindTheVolumeDoesNotShowIsAnInputError) {
+  const auto s = test::flip_chip_sample(3, 1, 1);
+  const Volume v = test::render(s, 0.01, 1);
+  Recipe r;
+  r.kind = SampleKind::hybrid_bond;
+  r.source = "recipe.yaml";
+  try {
+    (void)analyze(v, r, "v.mha");
+    FAIL() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.field(), "kind");
+    EXPECT_EQ(e.file(), "recipe.yaml");
+  }
+  r.kind = SampleKind::flip_chip;
+  EXPECT_EQ(analyze(v, r).kind, SampleKind::flip_chip);
+  r.kind = SampleKind::generic;  // always possible: the whole object as P0
+  const Analysis g = analyze(v, r);
+  EXPECT_EQ(g.kind, SampleKind::generic);
+  ASSERT_EQ(g.dies.size(), 1u);
+  EXPECT_EQ(g.dies[0].id, "P0");
+  for (const Defect& d : g.defects) EXPECT_EQ(d.type, DefectType::void_);
+}
+
+TEST(DetectAnalyze, FlipChipStructureAndLabels) {
+  const auto s = test::flip_chip_sample(5, 2, 1);
+  const Volume v = test::render(s, 0.01, 2);
+  const Analysis a = analyze(v, Recipe{});
+  ASSERT_EQ(a.dies.size(), 4u);
+  for (const Die& d : a.dies) {
+    const TruthDie* t = nullptr;
+    for (const TruthDie& td : s.truth.dies)
+      if (td.id == d.id) t = &td;
+    ASSERT_NE(t, nullptr) << d.id;
+    EXPECT_EQ(d.index, t->index);
+    EXPECT_NEAR(d.bbox_mm.min.x, t->bbox_mm.min.x, 0.0015);
+    EXPECT_NEAR(d.bbox_mm.max.y, t->bbox_mm.max.y, 0.0015);
+    EXPECT_NEAR(d.bbox_mm.min.z, t->bbox_mm.min.z, 0.0015);
+    EXPECT_NEAR(d.interface_area_mm2, 0.080 * 0.080, 0.1 * 0.080 * 0.080);
+    EXPECT_EQ(d.features_mm.size(), 16u);  // 4 x 4 bumps
+    for (const auto& f : d.features_mm) EXPECT_NEAR(f[2], 0.005, 0.001);  // bump radius 5 um
+  }
+  ASSERT_FALSE(a.defects.empty());
+  ASSERT_EQ(a.labels.size(), v.data.size());
+  for (const Defect& d : a.defects) {
+    EXPECT_EQ(d.id, int(&d - a.defects.data()) + 1);
+    // The labelled voxels of a defect lie within its bounding box.
+    std::size_t n = 0;
+    for (std::size_t q = 0; q < a.labels.size(); ++q) {
+      if (a.labels[q] != d.id) continue;
+      ++n;
+      const int i = int(q % std::size_t(v.grid.nx)), j = int((q / std::size_t(v.grid.nx)) % std::size_t(v.grid.ny)),
+                k = int(q / (std::size_t(v.grid.nx) * std::size_t(v.grid.ny)));
+      const Vec3 p = v.grid.voxel_center(i, j, k);
+      EXPECT_GE(p.x, d.bbox_mm.min.x);
+      EXPECT_LE(p.z, d.bbox_mm.max.z);
+    }
+    EXPECT_GT(n, 0u);
+    EXPECT_GT(d.sphericity, 0.0);
+    EXPECT_LE(d.sphericity, 1.0);
+    EXPECT_GT(d.cnr, 5.0);
+    if (d.type == DefectType::bump_void) {
+      ASSERT_TRUE(d.bump && d.bump_void_fraction);
+      EXPECT_GT(*d.bump_void_fraction, 0.0);
+      EXPECT_LT(*d.bump_void_fraction, 0.5);
+    }
+  }
+}
+
+TEST(DetectAnalyze, PartialVolumeSizeDoesNotDependOnTheThreshold) {
+  // One 5 um sphere in underfill: the partial-volume volume stays within 10 % of the truth
+  // whatever void threshold the recipe forces, where a voxel count would not.
+  const auto s = test::flip_chip_sample(8, 0, 0);
+  auto objs = s.objects;
+  objs.push_back({Sphere{{-55e-3 + 10e-3, -55e-3 + 0.3e-3, 6.2e-3}, 2.5e-3}, 0.0});
+  test::PackageSample one = s;
+  one.objects = objs;
+  const Volume v = test::render(one, 0.005, 3, 3);
+  const double truth = 4.0 / 3.0 * M_PI * std::pow(2.5e-3, 3);
+  for (double t : {0.03, 0.07, 0.10}) {
+    Recipe r;
+    r.detect.void_threshold = t;
+    const Analysis a = analyze(v, r);
+    ASSERT_EQ(a.defects.size(), 1u) << t;
+    EXPECT_EQ(a.defects[0].type, DefectType::underfill_void);
+    EXPECT_NEAR(a.defects[0].volume_mm3, truth, 0.1 * truth) << "threshold " << t;
+  }
+}
+
+}  // namespace
+}  // namespace voidscan::detect
