@@ -3,7 +3,9 @@
 #pragma once
 #include <array>
 #include <optional>
+#include <cstdint>
 #include <string>
+#include <vector>
 
 namespace voidscan::cli {
 
@@ -26,6 +28,22 @@ struct ReconstructOptions {
 };
 
 int run_reconstruct(const ReconstructOptions& o, const GlobalOptions& g);
+
+struct SimulateOptions {
+  std::string phantom;                   ///< phantom.json, or empty with a preset
+  std::string preset;                    ///< flip-chip | hybrid-bond | hbm-stack
+  std::vector<std::string> params;       ///< preset overrides NAME=VALUE
+  bool list_params = false;              ///< print the preset's parameters and stop
+  std::string output;                    ///< scan folder
+  std::string geometry;                  ///< scan.json whose views, detector and grid to reuse
+  std::optional<int> views;
+  std::optional<double> i0, voxel_mm, blur_px, focal_spot_mm;
+  std::optional<uint64_t> seed;
+  std::optional<int> supersample, frames;
+  bool truth_volume = false;
+  bool force = false;
+};
+int run_simulate(const SimulateOptions& o, const GlobalOptions& g);
 int run_info(const std::string& file, const GlobalOptions& g);
 
 }  // namespace voidscan::cli

@@ -36,6 +36,25 @@ int main(int argc, char** argv) {
   auto* i = app.add_subcommand("info", "Describe a scan manifest or a volume file");
   i->add_option("file", info_file, "scan.json, .mha, .nrrd or .tif")->required();
 
+  cli::SimulateOptions sim;
+  auto* s = app.add_subcommand("simulate", "Simulate a lab CT scan of a package phantom with planted defects");
+  s->add_option("phantom", sim.phantom, "Phantom file (phantom.json); or use --preset");
+  s->add_option("--preset", sim.preset, "flip-chip, hybrid-bond or hbm-stack");
+  s->add_option("--param", sim.params, "Preset parameter override NAME=VALUE (repeatable; see --list-params)");
+  s->add_flag("--list-params", sim.list_params, "Print the preset's parameters, defaults and ranges, then stop");
+  s->add_option("-o,--output", sim.output, "Output scan folder (scan.json, proj/, phantom.json, truth.json)");
+  s->add_option("--geometry", sim.geometry, "Reuse the views, detector and grid of this scan.json");
+  s->add_option("--views", sim.views, "Views over 360 degrees (default 720)");
+  s->add_option("--i0", sim.i0, "Unattenuated counts per pixel (default 20000; 0: noise-free line integrals)");
+  s->add_option("--frames", sim.frames, "Exposures averaged per view (default 10)");
+  s->add_option("--seed", sim.seed, "Seed of the defects and the noise (default 1)");
+  s->add_option("--voxel", sim.voxel_mm, "Voxel size the magnification is set for, mm (default 0.001)");
+  s->add_option("--blur-px", sim.blur_px, "Detector blur, Gaussian sigma in pixels (default 0)");
+  s->add_option("--focal-spot-mm", sim.focal_spot_mm, "Focal spot FWHM at the source, mm (default 0)");
+  s->add_option("--supersample", sim.supersample, "Rays per pixel along each axis, 1..8 (default 2)");
+  s->add_flag("--truth-volume", sim.truth_volume, "Also write truth_mu.mha and truth_labels.mha on the scan's grid");
+  s->add_flag("--force", sim.force, "Replace an existing non-empty output folder");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -49,6 +68,10 @@ int main(int argc, char** argv) {
   try {
     if (*r) return cli::run_reconstruct(rec, global);
     if (*i) return cli::run_info(info_file, global);
+    if (*s) {
+      if (sim.output.empty() && !sim.list_params) throw InputError("", "--output", "required: the scan folder to write");
+      return cli::run_simulate(sim, global);
+    }
   } catch (const InputError& e) {
     spdlog::error("{}", e.what());
     return 2;
