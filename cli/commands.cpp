@@ -13,6 +13,8 @@
 #include "recon/error.hpp"
 #include "recon/fdk.hpp"
 #include "recon/scan.hpp"
+#include "recon/scan_input.hpp"
+#include "recon/image_io.hpp"
 #include "recon/tiff_io.hpp"
 #include "recon/txrm.hpp"
 #include "recon/volume_io.hpp"
@@ -51,7 +53,7 @@ void check_projection_files(const Scan& scan) {
   for (const auto& p : scan.projections) max_page[p.file] = std::max(max_page[p.file], p.page);
   const auto& d = scan.geometry.detector;
   for (const auto& [file, page] : max_page) {
-    const TiffInfo t = tiff_info(file);
+    const ImageInfo t = image_info(file);
     if (t.cols != d.cols || t.rows != d.rows)
       throw InputError(file.string(), "",
                        fmt::format("image is {} x {} but the scan's detector is {} x {} ({})", t.cols, t.rows,
@@ -69,9 +71,11 @@ void print_scan_info(const Scan& scan) {
   const FdkPlan plan = plan_fdk(scan.geometry, FilterWindow::ram_lak);
   const char* mode[] = {"full scan", "short scan (Parker weights)", "offset detector (displaced-detector weights)"};
   fmt::print("scan            {}\n", scan.manifest.string());
+  if (!scan.format.empty()) fmt::print("format          {}\n", scan.format);
   if (!scan.name.empty()) fmt::print("name            {}\n", scan.name);
   fmt::print("detector        {} x {} pixels of {:.4g} x {:.4g} mm\n", d.cols, d.rows, d.du_mm, d.dv_mm);
-  fmt::print("projections     {}\n", scan.geometry.views.size());
+  fmt::print("projections     {} ({})\n", scan.geometry.views.size(),
+             is_parallel(scan.geometry) ? "parallel beam" : "cone beam");
   fmt::print("coverage        {:.2f} deg ({}), largest gap {:.3f} deg\n", s.coverage_deg, mode[int(plan.redundancy)],
              s.largest_gap_deg);
   fmt::print("source-axis     {:.3f} mm (mean)\n", s.mean_sod_mm);
@@ -87,6 +91,8 @@ void print_scan_info(const Scan& scan) {
   else if (!in.flat_files.empty())
     fmt::print("intensity       raw counts, {} flat and {} dark files\n", in.flat_files.size(), in.dark_files.size());
   else fmt::print("intensity       raw counts, white level {}, dark level {}\n", *in.white_level, in.dark_level);
+  if (!scan.fields_used.empty()) fmt::print("fields used     {}\n", fmt::join(scan.fields_used, ", "));
+  if (!scan.fields_ignored.empty()) fmt::print("fields ignored  {}\n", fmt::join(scan.fields_ignored, ", "));
   for (const auto& w : plan.warnings) fmt::print("warning         {}\n", w);
 }
 
@@ -133,7 +139,7 @@ int run_reconstruct(const ReconstructOptions& o, const GlobalOptions& g) {
   const fs::path out_dir = out.parent_path().empty() ? fs::path(".") : out.parent_path();
   if (!fs::is_directory(out_dir)) throw InputError(o.output, "-o", "the output folder does not exist");
 
-  const Scan scan = load_scan(o.scan);
+  const Scan scan = load_any_scan(o.scan);
   for (const auto& w : scan.warnings) spdlog::warn("{}", w);
   check_projection_files(scan);
 
@@ -163,18 +169,43 @@ int run_reconstruct(const ReconstructOptions& o, const GlobalOptions& g) {
   return 0;
 }
 
+int run_convert(const std::string& input, const std::string& output, const GlobalOptions&) {
+  const fs::path out(output);
+  if (out.extension() != ".json") throw InputError(output, "-o", "the converted scan is a scan.json: use a .json name");
+  const fs::path out_dir = out.parent_path().empty() ? fs::path(".") : out.parent_path();
+  if (!fs::is_directory(out_dir)) throw InputError(output, "-o", "the output folder does not exist");
+  Scan scan = load_any_scan(input);
+  for (const auto& w : scan.warnings) spdlog::warn("{}", w);
+  check_projection_files(scan);
+  if (scan.source.empty()) scan.source = fs::path(input).filename().string();
+  save_scan(scan, out);
+  spdlog::info("{} ({}, {} views, {}) -> {}", input, scan.format, scan.geometry.views.size(),
+               is_parallel(scan.geometry) ? "parallel beam" : "cone beam", out.string());
+  if (!scan.fields_used.empty()) spdlog::info("fields used: {}", fmt::join(scan.fields_used, ", "));
+  if (!scan.fields_ignored.empty()) spdlog::info("fields ignored: {}", fmt::join(scan.fields_ignored, ", "));
+  return 0;
+}
+
 int run_info(const std::string& file, const GlobalOptions&) {
   const fs::path p(file);
   if (!fs::exists(p)) throw InputError(file, "", "file not found");
-  const std::string ext = p.extension().string();
-  if (ext == ".json") {
-    const Scan scan = load_scan(p);
-    for (const auto& w : scan.warnings) spdlog::warn("{}", w);
-    print_scan_info(scan);
+  const ScanInputKind kind = scan_input_kind(p);
+  if (kind == ScanInputKind::txrm) {
+    // the file as stored, then (when its geometry can be established) the scan it converts to
+    print_txrm_info(p);
+    try {
+      const Scan scan = load_txrm_scan(p);
+      fmt::print("\n");
+      print_scan_info(scan);
+    } catch (const InputError& e) {
+      fmt::print("as a scan       not convertible: {}\n", e.what());
+    }
     return 0;
   }
-  if (ext == ".txrm") {
-    print_txrm_info(p);
+  if (kind != ScanInputKind::unknown) {
+    const Scan scan = load_any_scan(p);
+    for (const auto& w : scan.warnings) spdlog::warn("{}", w);
+    print_scan_info(scan);
     return 0;
   }
   print_volume_info(p);

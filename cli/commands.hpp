@@ -44,6 +44,9 @@ struct SimulateOptions {
   bool force = false;
 };
 int run_simulate(const SimulateOptions& o, const GlobalOptions& g);
+/// `voidscan convert INPUT -o scan.json`: any scan load_any_scan reads -> a native manifest
+/// with per-view vectors (written atomically), projection paths relative to it.
+int run_convert(const std::string& input, const std::string& output, const GlobalOptions& g);
 int run_info(const std::string& file, const GlobalOptions& g);
 
 }  // namespace voidscan::cli

@@ -21,7 +21,8 @@ int main(int argc, char** argv) {
 
   cli::ReconstructOptions rec;
   auto* r = app.add_subcommand("reconstruct", "Reconstruct a volume from a scan with FDK");
-  r->add_option("scan", rec.scan, "Scan manifest (scan.json)")->required();
+  r->add_option("scan", rec.scan, "Scan: scan.json, Nikon .xtekct, ZEISS .txrm or SkyScan .log (or their folder)")
+      ->required();
   r->add_option("-o,--output", rec.output, "Output volume: .mha, .nrrd or .tif")->required();
   r->add_option("--device", rec.device, "auto (GPU when present), cpu or cuda")->capture_default_str();
   r->add_option("--filter", rec.filter, "ram-lak, shepp-logan, cosine, hamming or hann")->capture_default_str();
@@ -32,9 +33,16 @@ int main(int argc, char** argv) {
   r->add_option("--batch", rec.batch, "Views per batch (1..1024)")->capture_default_str();
   r->add_option("--gpu-memory-limit", rec.gpu_memory_limit_mib, "Device memory cap, MiB (0: 90 % of free)");
 
+  std::string convert_in, convert_out;
+  auto* c = app.add_subcommand("convert", "Convert a vendor scan (Nikon, ZEISS, Bruker) into scan.json");
+  c->add_option("input", convert_in, "Nikon .xtekct, ZEISS .txrm or SkyScan .log (or their folder), or scan.json")
+      ->required();
+  c->add_option("-o,--output", convert_out, "The scan.json to write")->required();
+
   std::string info_file;
   auto* i = app.add_subcommand("info", "Describe a scan manifest or a volume file");
-  i->add_option("file", info_file, "scan.json, .mha, .nrrd or .tif")->required();
+  i->add_option("file", info_file, "a scan (scan.json, .xtekct, .txrm, SkyScan .log, or a folder) or a volume")
+      ->required();
 
   cli::SimulateOptions sim;
   auto* s = app.add_subcommand("simulate", "Simulate a lab CT scan of a package phantom with planted defects");
@@ -72,6 +80,7 @@ int main(int argc, char** argv) {
       if (sim.output.empty() && !sim.list_params) throw InputError("", "--output", "required: the scan folder to write");
       return cli::run_simulate(sim, global);
     }
+    if (*c) return cli::run_convert(convert_in, convert_out, global);
   } catch (const InputError& e) {
     spdlog::error("{}", e.what());
     return 2;

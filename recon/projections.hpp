@@ -7,7 +7,7 @@
 
 #include "recon/preprocess.hpp"
 #include "recon/scan.hpp"
-#include "recon/tiff_io.hpp"
+#include "recon/image_io.hpp"
 
 namespace voidscan {
 
@@ -20,8 +20,9 @@ class ProjectionProvider {
   [[nodiscard]] virtual int dead_pixels() const { return 0; }
 };
 
-/// Reads a scan's TIFF pages and preprocesses them. Views are read in order with one
-/// TiffReader (linear in the page count for multi-page files).
+/// Reads a scan's images (TIFF pages, BMP files or .txrm images: recon/image_io.hpp) and
+/// preprocesses them. Views are read in order with one reader (linear in the page count for
+/// multi-page files).
 class ScanProjections final : public ProjectionProvider {
  public:
   explicit ScanProjections(const Scan& scan);
@@ -32,7 +33,7 @@ class ScanProjections final : public ProjectionProvider {
  private:
   const Scan& scan_;
   Preprocessor pre_;
-  TiffReader reader_;
+  ImageReader reader_;
 };
 
 /// Projections already in memory (views x rows x cols line integrals), e.g. from a simulator.

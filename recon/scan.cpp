@@ -84,6 +84,8 @@ Scan load_scan(const fs::path& manifest) {
   r.check_keys(doc, "", {"schema", "name", "source", "description", "detector", "projections", "projection_stack",
                          "circular", "intensity", "volume"});
   if (doc.contains("name")) scan.name = r.string(doc["name"], "name");
+  if (doc.contains("source")) scan.source = r.string(doc["source"], "source");
+  scan.format = "voidscan scan.json";
   const fs::path base = manifest.parent_path();
 
   // detector
@@ -118,14 +120,20 @@ Scan load_scan(const fs::path& manifest) {
       const std::string at = "projections[" + std::to_string(i) + "]";
       const json& p = list[i];
       if (!p.is_object()) r.fail(at, "expected an object");
-      r.check_keys(p, at, {"file", "page", "angle_deg", "source_mm", "detector_center_mm", "u_mm", "v_mm"});
+      r.check_keys(p, at, {"file", "page", "angle_deg", "source_mm", "ray_mm", "detector_center_mm", "u_mm", "v_mm"});
       ProjectionSource src{base / r.string(r.require(p, at, "file"), at + ".file"), 0};
       if (p.contains("page")) src.page = r.integer(p["page"], at + ".page");
       if (src.page < 0) r.fail(at + ".page", "must be >= 0");
       scan.projections.push_back(src);
       if (circular) continue;
       ViewGeometry v;
-      v.source = r.vec3(r.require(p, at, "source_mm"), at + ".source_mm");
+      if (p.contains("ray_mm")) {
+        if (p.contains("source_mm")) r.fail(at + ".ray_mm", "give either source_mm (cone beam) or ray_mm (parallel beam)");
+        v.parallel = true;
+        v.ray = r.vec3(p["ray_mm"], at + ".ray_mm");
+      } else {
+        v.source = r.vec3(r.require(p, at, "source_mm"), at + ".source_mm");
+      }
       v.detector_center = r.vec3(r.require(p, at, "detector_center_mm"), at + ".detector_center_mm");
       v.u = r.vec3(r.require(p, at, "u_mm"), at + ".u_mm");
       v.v = r.vec3(r.require(p, at, "v_mm"), at + ".v_mm");
@@ -183,6 +191,7 @@ void save_scan(const Scan& scan, const fs::path& manifest) {
   json doc;
   doc["schema"] = kSchema;
   if (!scan.name.empty()) doc["name"] = scan.name;
+  if (!scan.source.empty()) doc["source"] = scan.source;
   const auto& d = scan.geometry.detector;
   doc["detector"] = {{"cols", d.cols}, {"rows", d.rows}, {"pixel_size_mm", {d.du_mm, d.dv_mm}}};
   json inten;
@@ -206,13 +215,15 @@ void save_scan(const Scan& scan, const fs::path& manifest) {
   for (size_t i = 0; i < scan.geometry.views.size(); ++i) {
     const auto& v = scan.geometry.views[i];
     const auto& p = scan.projections.at(i);
-    list.push_back({{"file", fs::relative(fs::absolute(p.file), base).generic_string()},
-                    {"page", p.page},
-                    {"angle_deg", v.angle_deg},
-                    {"source_mm", vec(v.source)},
-                    {"detector_center_mm", vec(v.detector_center)},
-                    {"u_mm", vec(v.u)},
-                    {"v_mm", vec(v.v)}});
+    json e = {{"file", fs::relative(fs::absolute(p.file), base).generic_string()},
+              {"page", p.page},
+              {"angle_deg", v.angle_deg},
+              {"detector_center_mm", vec(v.detector_center)},
+              {"u_mm", vec(v.u)},
+              {"v_mm", vec(v.v)}};
+    if (v.parallel) e["ray_mm"] = vec(v.ray);
+    else e["source_mm"] = vec(v.source);
+    list.push_back(e);
   }
   doc["projections"] = list;
   write_atomically(manifest, [&](const fs::path& tmp) {
