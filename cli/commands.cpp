@@ -171,11 +171,11 @@ int run_reconstruct(const ReconstructOptions& o, const GlobalOptions& g) {
   if (report.clamped_pixels)
     spdlog::warn("{} pixels had non-positive transmission and were clamped", report.clamped_pixels);
   if (report.dead_pixels) spdlog::warn("{} dead pixels (flat <= dark) interpolated", report.dead_pixels);
-  spdlog::info("{} x {} x {} in {:.2f} s on {} ({} slab{}), {:.3f} GUPS; peak memory: host {}, device {}; wrote {} "
-               "({:.2f} s writing)",
+  spdlog::info("{} x {} x {} in {:.2f} s on {} ({} slab{}), {:.3f} GUPS; backprojection {:.3f} s, {:.3f} GUPS; "
+               "peak memory: host {}, device {}; wrote {} ({:.2f} s writing)",
                grid.nx, grid.ny, grid.nz, report.seconds, report.backend, report.slabs, report.slabs == 1 ? "" : "s",
-               report.gups, mib(report.peak_host_bytes), mib(report.peak_device_bytes), out.string(),
-               report.output_seconds);
+               report.gups, report.backprojection_seconds, report.backprojection_gups, mib(report.peak_host_bytes),
+               mib(report.peak_device_bytes), out.string(), report.output_seconds);
   return 0;
 }
 

@@ -82,6 +82,10 @@ class FdkBackend {
   /// Finishes the slab: when it returns, `out` given to begin_slab holds the result.
   virtual void end_slab() = 0;
   [[nodiscard]] virtual DeviceMemoryStats device_memory() const { return {}; }
+  /// Time spent in backprojection alone so far, seconds: the "kernel time" of the benchmarks.
+  /// CUDA: the backprojection kernels' own time (CUDA events around each batch's launches,
+  /// read at end_slab); CPU: wall time of the backprojection loops.
+  [[nodiscard]] virtual double backprojection_seconds() const { return 0; }
 };
 
 /// Number of usable CUDA devices; 0 (and `why` set) when built without CUDA or none is present.

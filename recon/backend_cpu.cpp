@@ -23,6 +23,7 @@
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
+#include <chrono>
 #include <complex>
 #include <cstring>
 #include <mutex>
@@ -107,8 +108,11 @@ class CpuBackend final : public FdkBackend {
 
   void add_views(const float* log_projections, int first, int count) override {
     filter(log_projections, first, count);
+    const auto t = std::chrono::steady_clock::now();
     backproject(first, count);
+    backprojection_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
   }
+  double backprojection_seconds() const override { return backprojection_seconds_; }
 
   void end_slab() override { out_ = nullptr; }
 
@@ -189,6 +193,7 @@ class CpuBackend final : public FdkBackend {
   VolumeGrid grid_;
   int z0_ = 0, z1_ = 0;
   float* out_ = nullptr;
+  double backprojection_seconds_ = 0;
 };
 
 }  // namespace

@@ -90,6 +90,9 @@ void run_fdk(const Geometry& geometry, ProjectionProvider& projections, const Vo
     report->backend_seconds = backend_seconds;
     report->output_seconds = output_seconds;
     report->gups = double(views) * double(grid.voxel_count()) / std::max(backend_seconds, 1e-9) / 1e9;
+    report->backprojection_seconds = backend->backprojection_seconds();
+    report->backprojection_gups =
+        double(views) * double(grid.voxel_count()) / std::max(report->backprojection_seconds, 1e-9) / 1e9;
     report->peak_host_bytes = peak_host_memory();
     report->peak_device_bytes = backend->device_memory().peak_bytes;
     report->clamped_pixels = projections.clamped_pixels();

@@ -49,7 +49,9 @@ struct FdkReport {
   double seconds = 0;            ///< wall time of the whole reconstruction
   double backend_seconds = 0;    ///< time spent inside the backend (filter + backprojection)
   double output_seconds = 0;     ///< time spent handing finished slabs to the sink (file writes)
-  double gups = 0;               ///< views x voxels / seconds / 1e9
+  double backprojection_seconds = 0;  ///< backprojection alone (FdkBackend::backprojection_seconds)
+  double gups = 0;               ///< views x voxels / backend_seconds / 1e9
+  double backprojection_gups = 0;  ///< views x voxels / backprojection_seconds / 1e9
   size_t peak_host_bytes = 0;    ///< peak resident memory of the process
   size_t peak_device_bytes = 0;  ///< peak device memory held by the backend
   uint64_t clamped_pixels = 0;   ///< non-positive transmissions clamped in preprocessing
