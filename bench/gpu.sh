@@ -151,7 +151,7 @@ if has_stage peers; then
   status=1
 fi
 
-echo "== summary (kernel = backend time on projections in memory; e2e = voidscan reconstruct from TIFFs)"
+echo "== summary (kernel = backprojection kernels alone; backend = filter + backprojection + transfers; e2e = whole process)"
 python3 - "$out/bench_gpu.json" "$out/e2e.tsv" <<'EOF'
 import csv, json, os, sys
 f = lambda v, fmt: fmt.format(float(v)) if v not in (None, "") else "-"
@@ -164,8 +164,8 @@ if os.path.exists(sys.argv[2]):
         gups_e2e = updates / float(e["wall_s"]) / 1e9 if e.get("wall_s") else None
         backend_s = updates / float(e["gups_backend"]) / 1e9 if e.get("gups_backend") else None
         print(f"| {e['n']}^3 | {e['views']} | {e['precision']} | {e['slabs']} | {f(e['kernel_s'], '{:.2f}')} | "
-              f"{f(e['gups_kernel'], '{:.1f}')} | {f(backend_s, '{:.2f}')} | {f(e['gups_backend'], '{:.1f}')} | "
-              f"{f(e['wall_s'], '{:.2f}')} | {f(gups_e2e, '{:.1f}')} | {f(e['peak_device_mib'], '{:.0f}')} | "
+              f"{f(e['gups_kernel'], '{:.2f}')} | {f(backend_s, '{:.2f}')} | {f(e['gups_backend'], '{:.2f}')} | "
+              f"{f(e['wall_s'], '{:.2f}')} | {f(gups_e2e, '{:.2f}')} | {f(e['peak_device_mib'], '{:.0f}')} | "
               f"{f(e['peak_host_mib'], '{:.0f}')} |")
 if os.path.exists(sys.argv[1]):
     print("in memory (voidscan_bench fdk_cuda: projections already in host memory)")
