@@ -18,6 +18,7 @@
 #include "recon/tiff_io.hpp"
 #include "recon/txrm.hpp"
 #include "recon/volume_io.hpp"
+#include "recon/volume_writer.hpp"
 
 namespace voidscan::cli {
 namespace fs = std::filesystem;
@@ -147,25 +148,40 @@ int run_reconstruct(const ReconstructOptions& o, const GlobalOptions& g) {
   params.window = parse_filter_window(o.filter);
   params.device = parse_device(o.device);
   params.backend.batch_views = o.batch;
+  if (!(o.gpu_memory_limit_mib >= 0)) throw InputError("", "--gpu-memory-limit", "must be >= 0");
+  if (!(o.memory_limit_mib >= 0)) throw InputError("", "--memory-limit", "must be >= 0");
   params.backend.gpu_memory_limit_bytes = size_t(o.gpu_memory_limit_mib * (1 << 20));
+  params.backend.host_memory_limit_bytes = size_t(o.memory_limit_mib * (1 << 20));
+  params.backend.precision = parse_precision(o.precision);
+  params.read_threads = o.read_threads;
+  VolumeFileOptions output;
+  output.file = out;
+  output.dtype = dtype;
+  if (o.uint16_range) {
+    if (dtype != VolumeDtype::uint16) throw InputError("", "--uint16-range", "applies to --dtype uint16 only");
+    const auto [lo, hi] = *o.uint16_range;
+    if (!std::isfinite(lo) || !std::isfinite(hi) || !(hi > lo))
+      throw InputError("", "--uint16-range", fmt::format("needs finite LO < HI, found {} {}", lo, hi));
+    output.uint16_range = {lo, hi};
+  }
   const VolumeGrid grid = choose_grid(scan, o);
   spdlog::info("reconstructing {} views of {} x {} onto {} x {} x {} voxels of {:.3f} um", scan.geometry.views.size(),
                scan.geometry.detector.cols, scan.geometry.detector.rows, grid.nx, grid.ny, grid.nz, 1000 * grid.sx);
 
   FdkReport report;
-  Volume vol;
   {
     ProgressBar bar("reconstruct", !g.quiet);
-    vol = reconstruct_scan(scan, grid, params, &report, [&](double f) { bar.update(f); });
+    reconstruct_scan_to_file(scan, grid, params, output, &report, [&](double f) { bar.update(f); });
   }
   for (const auto& w : report.warnings) spdlog::warn("{}", w);
   if (report.clamped_pixels)
     spdlog::warn("{} pixels had non-positive transmission and were clamped", report.clamped_pixels);
   if (report.dead_pixels) spdlog::warn("{} dead pixels (flat <= dark) interpolated", report.dead_pixels);
-  write_volume(out, vol, dtype);
-  spdlog::info("{} x {} x {} in {:.2f} s on {} ({} slab{}), {:.3f} GUPS; peak memory: host {}, device {}; wrote {}",
+  spdlog::info("{} x {} x {} in {:.2f} s on {} ({} slab{}), {:.3f} GUPS; backprojection {:.3f} s, {:.3f} GUPS; "
+               "peak memory: host {}, device {}; wrote {} ({:.2f} s writing)",
                grid.nx, grid.ny, grid.nz, report.seconds, report.backend, report.slabs, report.slabs == 1 ? "" : "s",
-               report.gups, mib(report.peak_host_bytes), mib(report.peak_device_bytes), out.string());
+               report.gups, report.backprojection_seconds, report.backprojection_gups, mib(report.peak_host_bytes),
+               mib(report.peak_device_bytes), out.string(), report.output_seconds);
   return 0;
 }
 

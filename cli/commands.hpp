@@ -25,6 +25,10 @@ struct ReconstructOptions {
   std::string dtype = "float32";         ///< float32 | uint16
   int batch = 32;                        ///< views per batch
   double gpu_memory_limit_mib = 0;       ///< 0 = 90 % of free device memory
+  double memory_limit_mib = 0;           ///< host slab + batch buffers; 0 = 3/4 of physical memory
+  std::string precision = "fp32";        ///< fp32 | fp16
+  int read_threads = 0;                  ///< TIFF reading threads; 0 = one per core, at most 8
+  std::optional<std::array<double, 2>> uint16_range;  ///< uint16 output: LO HI in 1/mm
 };
 
 int run_reconstruct(const ReconstructOptions& o, const GlobalOptions& g);

@@ -32,6 +32,16 @@ int main(int argc, char** argv) {
   r->add_option("--dtype", rec.dtype, "float32 or uint16 (scale and offset in the header)")->capture_default_str();
   r->add_option("--batch", rec.batch, "Views per batch (1..1024)")->capture_default_str();
   r->add_option("--gpu-memory-limit", rec.gpu_memory_limit_mib, "Device memory cap, MiB (0: 90 % of free)");
+  r->add_option("--memory-limit", rec.memory_limit_mib,
+                "Host memory cap for the slab and batch buffers, MiB (0: 3/4 of physical memory); the volume is "
+                "reconstructed and written in z-slabs that fit");
+  r->add_option("--precision", rec.precision, "fp32 or fp16 (filtered projections and slab stored as half floats)")
+      ->capture_default_str();
+  r->add_option("--read-threads", rec.read_threads, "Threads reading TIFFs (0: one per core, at most 8)")
+      ->capture_default_str();
+  r->add_option("--uint16-range", rec.uint16_range,
+                "uint16 only: attenuation LO HI (1/mm) mapped onto 0..65535 (default: the volume's own range, "
+                "found through a float32 temporary file beside the output)");
 
   std::string convert_in, convert_out;
   auto* c = app.add_subcommand("convert", "Convert a vendor scan (Nikon, ZEISS, Bruker) into scan.json");
