@@ -4,6 +4,7 @@
 // whole volume). Readers check the header against the file size before allocating, and name
 // the file and the header key on error.
 #include "recon/volume_io.hpp"
+#include "recon/volume_formats.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -370,7 +371,7 @@ VolumeHeader read_tiff_header(const fs::path& file) {
 VolumeFormat volume_format_from_path(const fs::path& p) {
   std::string ext = p.extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-  if (ext == ".mha") return VolumeFormat::mha;
+  if (ext == ".mha" || ext == ".mhd") return VolumeFormat::mha;
   if (ext == ".nrrd") return VolumeFormat::nrrd;
   if (ext == ".tif" || ext == ".tiff") return VolumeFormat::tiff;
   throw InputError(p.string(), "", "unknown volume format '" + ext + "' (use .mha, .nrrd, .tif or .tiff)");
@@ -383,12 +384,14 @@ VolumeDtype parse_volume_dtype(const std::string& s) {
 }
 
 VolumeHeader read_volume_header(const fs::path& file) {
+  if (is_vendor_volume(file)) return read_vendor_volume_header(file);  // recon/volume_formats
   const VolumeFormat format = volume_format_from_path(file);
   if (format == VolumeFormat::tiff) return read_tiff_header(file);
   return parse_raw_header(file, format).header;
 }
 
 Volume read_volume(const fs::path& file) {
+  if (is_vendor_volume(file)) return read_vendor_volume(file);  // recon/volume_formats
   const VolumeFormat format = volume_format_from_path(file);
   if (format == VolumeFormat::tiff) {
     const VolumeHeader h = read_tiff_header(file);
