@@ -7,16 +7,13 @@
 
 #include "recon/error.hpp"
 #include "recon/image_io.hpp"
+#include "recon/text.hpp"
 #include "recon/vendor_text.hpp"
 
 namespace voidscan {
 namespace fs = std::filesystem;
 namespace {
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-  return s;
-}
 
 bool is_image_ext(const std::string& ext) { return ext == ".tif" || ext == ".tiff" || ext == ".bmp"; }
 
@@ -25,7 +22,7 @@ bool looks_like_skyscan(const fs::path& p) {
   std::ifstream in(p);
   std::string line;
   for (int i = 0; i < 200 && std::getline(in, line); ++i)
-    if (lower(line).find("[acquisition]") != std::string::npos) return true;
+    if (ascii_lower(line).find("[acquisition]") != std::string::npos) return true;
   return false;
 }
 
@@ -35,7 +32,7 @@ fs::path find_skyscan_log(const fs::path& folder) {
   if (!fs::is_directory(folder)) return {};
   std::vector<fs::path> logs;
   for (const auto& e : fs::directory_iterator(folder))
-    if (e.is_regular_file() && lower(e.path().extension().string()) == ".log" && looks_like_skyscan(e.path()))
+    if (e.is_regular_file() && ascii_lower(e.path().extension().string()) == ".log" && looks_like_skyscan(e.path()))
       logs.push_back(e.path());
   if (logs.size() > 1) throw InputError(folder.string(), "", "holds more than one SkyScan .log file: name the one to read");
   return logs.empty() ? fs::path() : logs.front();
@@ -100,9 +97,9 @@ Scan load_bruker(const fs::path& path) {
   std::string prefix = kv.find("Filename Prefix").value_or(file.stem().string());
   std::vector<fs::path> projections, flats, darks;
   for (const auto& e : fs::directory_iterator(base)) {
-    if (!e.is_regular_file() || !is_image_ext(lower(e.path().extension().string()))) continue;
+    if (!e.is_regular_file() || !is_image_ext(ascii_lower(e.path().extension().string()))) continue;
     const std::string stem = e.path().stem().string();
-    const std::string ls = lower(stem);
+    const std::string ls = ascii_lower(stem);
     if (ls.find("dark") != std::string::npos) {
       darks.push_back(e.path());
       continue;
@@ -111,7 +108,7 @@ Scan load_bruker(const fs::path& path) {
       flats.push_back(e.path());
       continue;
     }
-    if (ls.rfind(lower(prefix), 0) != 0 || stem.size() < prefix.size() + 8) continue;
+    if (ls.rfind(ascii_lower(prefix), 0) != 0 || stem.size() < prefix.size() + 8) continue;
     const std::string digits = stem.substr(stem.size() - 8);
     if (std::all_of(digits.begin(), digits.end(), [](unsigned char c) { return std::isdigit(c); }))
       projections.push_back(e.path());

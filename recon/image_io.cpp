@@ -9,18 +9,13 @@
 #include <vector>
 
 #include "recon/error.hpp"
+#include "recon/text.hpp"
 #include "recon/txrm.hpp"
 #include "recon/volume_io.hpp"
 
 namespace voidscan {
 namespace fs = std::filesystem;
 namespace {
-
-std::string lower_ext(const fs::path& p) {
-  std::string e = p.extension().string();
-  std::transform(e.begin(), e.end(), e.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-  return e;
-}
 
 uint32_t le32(const unsigned char* p) { return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24; }
 uint16_t le16(const unsigned char* p) { return uint16_t(p[0] | p[1] << 8); }
@@ -73,7 +68,7 @@ BmpLayout bmp_layout(const fs::path& file, std::ifstream& in) {
 }  // namespace
 
 ImageFileKind image_file_kind(const fs::path& file) {
-  const std::string e = lower_ext(file);
+  const std::string e = lower_extension(file);
   if (e == ".bmp") return ImageFileKind::bmp;
   if (e == ".txrm") return ImageFileKind::txrm;
   return ImageFileKind::tiff;

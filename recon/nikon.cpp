@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "recon/error.hpp"
+#include "recon/text.hpp"
 #include "recon/vendor_text.hpp"
 
 namespace voidscan {
@@ -17,10 +18,6 @@ namespace {
 
 constexpr double kDeg = std::numbers::pi / 180.0;
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-  return s;
-}
 
 /// 3x3 matrix, row-major.
 struct Mat3 {
@@ -71,17 +68,17 @@ fs::path find_angle_file(const fs::path& dir, const std::string& name) {
   std::vector<fs::path> ctdata, ang;
   for (const auto& e : fs::directory_iterator(dir)) {
     if (!e.is_regular_file()) continue;
-    const std::string f = lower(e.path().filename().string());
+    const std::string f = ascii_lower(e.path().filename().string());
     if (f.size() >= 11 && f.compare(f.size() - 11, 11, "_ctdata.txt") == 0) ctdata.push_back(e.path());
     else if (e.path().extension() == ".ang") ang.push_back(e.path());
   }
   std::sort(ctdata.begin(), ctdata.end());
   std::sort(ang.begin(), ang.end());
   for (const auto& p : ctdata)
-    if (lower(p.filename().string()) == lower(name + "_ctdata.txt")) return p;
+    if (ascii_lower(p.filename().string()) == ascii_lower(name + "_ctdata.txt")) return p;
   if (!ctdata.empty()) return ctdata.front();
   for (const auto& p : ang)
-    if (lower(p.filename().string()) == lower(name + ".ang")) return p;
+    if (ascii_lower(p.filename().string()) == ascii_lower(name + ".ang")) return p;
   if (!ang.empty()) return ang.front();
   return {};
 }
@@ -93,7 +90,7 @@ fs::path find_xtekct(const fs::path& folder) {
   int n = 0;
   if (!fs::is_directory(folder)) return {};
   for (const auto& e : fs::directory_iterator(folder))
-    if (e.is_regular_file() && lower(e.path().extension().string()) == ".xtekct") {
+    if (e.is_regular_file() && ascii_lower(e.path().extension().string()) == ".xtekct") {
       found = e.path();
       ++n;
     }
@@ -197,9 +194,9 @@ Scan load_nikon(const fs::path& path) {
   std::vector<fs::path> tiffs;
   for (const auto& e : fs::directory_iterator(folder)) {
     if (!e.is_regular_file()) continue;
-    const std::string ext = lower(e.path().extension().string());
+    const std::string ext = ascii_lower(e.path().extension().string());
     const std::string fname = e.path().filename().string();
-    if ((ext == ".tif" || ext == ".tiff") && lower(fname).rfind(lower(name), 0) == 0) tiffs.push_back(e.path());
+    if ((ext == ".tif" || ext == ".tiff") && ascii_lower(fname).rfind(ascii_lower(name), 0) == 0) tiffs.push_back(e.path());
   }
   std::sort(tiffs.begin(), tiffs.end());
   if (int(tiffs.size()) != projections)

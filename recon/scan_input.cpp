@@ -6,17 +6,11 @@
 #include "recon/bruker.hpp"
 #include "recon/error.hpp"
 #include "recon/nikon.hpp"
+#include "recon/text.hpp"
 #include "recon/txrm.hpp"
 
 namespace voidscan {
 namespace fs = std::filesystem;
-namespace {
-std::string lower_ext(const fs::path& p) {
-  std::string e = p.extension().string();
-  std::transform(e.begin(), e.end(), e.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-  return e;
-}
-}  // namespace
 
 ScanInputKind scan_input_kind(const fs::path& path) {
   if (fs::is_directory(path)) {
@@ -24,7 +18,7 @@ ScanInputKind scan_input_kind(const fs::path& path) {
     if (!find_skyscan_log(path).empty()) return ScanInputKind::bruker;
     return ScanInputKind::unknown;
   }
-  const std::string e = lower_ext(path);
+  const std::string e = lower_extension(path);
   if (e == ".json") return ScanInputKind::native_json;
   if (e == ".xtekct") return ScanInputKind::nikon;
   if (e == ".txrm") return ScanInputKind::txrm;

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "recon/error.hpp"
+#include "recon/text.hpp"
 
 namespace voidscan {
 namespace {
@@ -18,10 +19,6 @@ std::string trim(const std::string& s) {
   return s.substr(a, b - a);
 }
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-  return s;
-}
 
 }  // namespace
 
@@ -57,14 +54,14 @@ KeyValueFile::KeyValueFile(const std::filesystem::path& file) : file_(file) {
 }
 
 bool KeyValueFile::has_section(const std::string& section) const {
-  const std::string s = lower(section);
-  return std::any_of(sections_.begin(), sections_.end(), [&](const std::string& x) { return lower(x) == s; });
+  const std::string s = ascii_lower(section);
+  return std::any_of(sections_.begin(), sections_.end(), [&](const std::string& x) { return ascii_lower(x) == s; });
 }
 
 const KeyValueFile::Entry* KeyValueFile::lookup(const std::string& key) const {
-  const std::string k = lower(key);
+  const std::string k = ascii_lower(key);
   for (const auto& e : entries_)
-    if (lower(e.key) == k) return &e;
+    if (ascii_lower(e.key) == k) return &e;
   return nullptr;
 }
 
@@ -73,7 +70,7 @@ bool KeyValueFile::has(const std::string& key) const { return lookup(key) != nul
 std::optional<std::string> KeyValueFile::find(const std::string& key) {
   const Entry* e = lookup(key);
   if (!e) return std::nullopt;
-  if (used_keys_.insert(lower(key)).second) used_.push_back(e->key);
+  if (used_keys_.insert(ascii_lower(key)).second) used_.push_back(e->key);
   return e->value;
 }
 
@@ -110,7 +107,7 @@ std::string KeyValueFile::string(const std::string& key) {
 std::vector<std::string> KeyValueFile::unused() const {
   std::vector<std::string> out;
   for (const auto& e : entries_)
-    if (!used_keys_.count(lower(e.key))) out.push_back(e.section.empty() ? e.key : e.section + "/" + e.key);
+    if (!used_keys_.count(ascii_lower(e.key))) out.push_back(e.section.empty() ? e.key : e.section + "/" + e.key);
   return out;
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "recon/error.hpp"
+#include "recon/text.hpp"
 #include "recon/tiff_io.hpp"
 #include "recon/txrm.hpp"
 #include "recon/vendor_text.hpp"
@@ -17,17 +18,12 @@ namespace voidscan {
 namespace fs = std::filesystem;
 namespace {
 
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-  return s;
-}
 
-size_t dtype_size(const std::string& d) { return d == "float32" ? 4 : d == "uint8" ? 1 : 2; }
 
 std::vector<fs::path> tiff_slices(const fs::path& dir) {
   std::vector<fs::path> out;
   for (const auto& e : fs::directory_iterator(dir)) {
-    const std::string x = lower(e.path().extension().string());
+    const std::string x = ascii_lower(e.path().extension().string());
     if (e.is_regular_file() && (x == ".tif" || x == ".tiff")) out.push_back(e.path());
   }
   std::sort(out.begin(), out.end());
@@ -40,23 +36,11 @@ void check_slab(const fs::path& file, const VolumeHeader& h, int z0, int z1) {
                                                 ") outside [0, " + std::to_string(h.nz) + ")");
 }
 
-template <class T>
-void decode(const unsigned char* src, size_t n, bool swap, float* dst) {
-  for (size_t i = 0; i < n; ++i) {
-    unsigned char b[sizeof(T)];
-    std::memcpy(b, src + i * sizeof(T), sizeof(T));
-    if (swap) std::reverse(b, b + sizeof(T));
-    T v;
-    std::memcpy(&v, b, sizeof(T));
-    dst[i] = float(v);
-  }
-}
-
 }  // namespace
 
 bool is_vendor_volume(const fs::path& file) {
   if (fs::is_directory(file)) return true;
-  const std::string x = lower(file.extension().string());
+  const std::string x = ascii_lower(file.extension().string());
   return x == ".vgi" || x == ".txm";
 }
 
@@ -69,7 +53,7 @@ VolumeHeader raw_volume_header(const fs::path& file, const RawVolumeSpec& s) {
   std::error_code ec;
   const uintmax_t size = fs::file_size(file, ec);
   if (ec) throw InputError(f, "", fs::exists(file) ? "cannot read (" + ec.message() + ")" : "file not found");
-  const uint64_t need = s.header_bytes + uint64_t(s.nx) * s.ny * s.nz * dtype_size(s.dtype);
+  const uint64_t need = s.header_bytes + uint64_t(s.nx) * s.ny * s.nz * detail::dtype_bytes(s.dtype);
   if (size < need)
     throw InputError(f, "size", "truncated or inconsistent sizes: " + std::to_string(s.nx) + " x " + std::to_string(s.ny) +
                                     " x " + std::to_string(s.nz) + " " + s.dtype + " needs " + std::to_string(need) +
@@ -85,7 +69,7 @@ VolumeHeader raw_volume_header(const fs::path& file, const RawVolumeSpec& s) {
 void read_raw_volume_slab(const fs::path& file, const RawVolumeSpec& s, int z0, int z1, float* out) {
   const VolumeHeader h = raw_volume_header(file, s);
   check_slab(file, h, z0, z1);
-  const size_t bytes = dtype_size(s.dtype), slice = size_t(s.nx) * s.ny;
+  const size_t bytes = detail::dtype_bytes(s.dtype), slice = size_t(s.nx) * s.ny;
   std::ifstream in(file, std::ios::binary);
   in.seekg(std::streamoff(s.header_bytes + uint64_t(z0) * slice * bytes));
   std::vector<unsigned char> buf(slice * bytes);
@@ -94,10 +78,7 @@ void read_raw_volume_slab(const fs::path& file, const RawVolumeSpec& s, int z0, 
     if (!in.read(reinterpret_cast<char*>(buf.data()), std::streamsize(buf.size())))
       throw InputError(file.string(), "", "read error in voxel data at slice " + std::to_string(z));
     float* dst = out + size_t(z - z0) * slice;
-    if (s.dtype == "float32") decode<float>(buf.data(), slice, swap, dst);
-    else if (s.dtype == "uint16") decode<uint16_t>(buf.data(), slice, swap, dst);
-    else if (s.dtype == "int16") decode<int16_t>(buf.data(), slice, swap, dst);
-    else decode<uint8_t>(buf.data(), slice, swap, dst);
+    detail::decode(buf.data(), slice, swap, h, dst);
   }
 }
 
@@ -113,7 +94,7 @@ RawVolumeSpec parse_vgi(const fs::path& vgi, fs::path* data_file) {
   const auto size = ints("size");
   s.nx = size[0], s.ny = size[1], s.nz = size[2];
   const int bits = kv.integer("bitsperelement");
-  const std::string type = lower(kv.find("datatype").value_or("unsigned integer"));
+  const std::string type = ascii_lower(kv.find("datatype").value_or("unsigned integer"));
   if (type.find("float") != std::string::npos) {
     if (bits != 32) kv.fail("bitsperelement", "float data must have 32 bits, got " + std::to_string(bits));
     s.dtype = "float32";
@@ -129,7 +110,7 @@ RawVolumeSpec parse_vgi(const fs::path& vgi, fs::path* data_file) {
     std::istringstream ss(*res);
     if (!(ss >> s.sx >> s.sy >> s.sz) || s.sx <= 0 || s.sy <= 0 || s.sz <= 0)
       kv.fail("resolution", "expected three positive voxel sizes");
-    const std::string unit = lower(kv.find("unit").value_or("mm"));
+    const std::string unit = ascii_lower(kv.find("unit").value_or("mm"));
     const double to_mm = unit == "um" || unit == "µm" ? 1e-3 : unit == "cm" ? 10 : unit == "m" ? 1000 : 1;
     s.sx *= to_mm, s.sy *= to_mm, s.sz *= to_mm;
   } else {
@@ -157,7 +138,7 @@ VolumeHeader read_vendor_volume_header(const fs::path& file, std::optional<doubl
     h.sx = h.sy = h.sz = voxel_mm.value_or(px);
     return h;
   }
-  const std::string x = lower(file.extension().string());
+  const std::string x = ascii_lower(file.extension().string());
   if (x == ".vgi") {
     fs::path data;
     const RawVolumeSpec s = parse_vgi(file, &data);
@@ -190,7 +171,7 @@ void read_volume_slab(const fs::path& file, int z0, int z1, float* out, std::opt
     const auto slices = tiff_slices(file);
     TiffReader reader;
     for (int z = z0; z < z1; ++z) reader.read(slices[z], 0, h.nx, h.ny, out + size_t(z - z0) * slice);
-  } else if (lower(file.extension().string()) == ".vgi") {
+  } else if (ascii_lower(file.extension().string()) == ".vgi") {
     fs::path data;
     const RawVolumeSpec s = parse_vgi(file, &data);
     read_raw_volume_slab(data, s, z0, z1, out);

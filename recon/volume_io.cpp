@@ -22,6 +22,7 @@
 #include <map>
 
 #include "recon/error.hpp"
+#include "recon/text.hpp"
 #include "recon/tiff_io.hpp"
 
 namespace fs = std::filesystem;
@@ -81,8 +82,13 @@ double parse_number(const std::string& text, const fs::path& file, const std::st
 
 // ---- samples ---------------------------------------------------------------------------------
 
+}  // namespace
+
+namespace detail {
+
 size_t dtype_bytes(const std::string& dtype) { return dtype == "float32" ? 4 : dtype == "uint8" ? 1 : 2; }
 
+namespace {
 template <class T>
 void decode_as(const unsigned char* src, size_t n, bool swap, const VolumeHeader& h, float* dst) {
   for (size_t i = 0; i < n; ++i) {
@@ -94,14 +100,20 @@ void decode_as(const unsigned char* src, size_t n, bool swap, const VolumeHeader
     dst[i] = float(double(v) * h.scale + h.offset);  // exact for float32 with scale 1, offset 0
   }
 }
+}  // namespace
 
-/// n stored samples of h.dtype -> attenuation (scale and offset applied).
 void decode(const unsigned char* src, size_t n, bool swap, const VolumeHeader& h, float* dst) {
   if (h.dtype == "float32") return decode_as<float>(src, n, swap, h, dst);
   if (h.dtype == "uint16") return decode_as<uint16_t>(src, n, swap, h, dst);
   if (h.dtype == "int16") return decode_as<int16_t>(src, n, swap, h, dst);
   return decode_as<uint8_t>(src, n, swap, h, dst);
 }
+
+}  // namespace detail
+
+namespace {
+using detail::decode;
+using detail::dtype_bytes;
 
 Volume empty_volume(const VolumeHeader& h) {
   Volume vol;
@@ -369,8 +381,7 @@ VolumeHeader read_tiff_header(const fs::path& file) {
 // ---- public API --------------------------------------------------------------------------------
 
 VolumeFormat volume_format_from_path(const fs::path& p) {
-  std::string ext = p.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+  const std::string ext = lower_extension(p);
   if (ext == ".mha" || ext == ".mhd") return VolumeFormat::mha;
   if (ext == ".nrrd") return VolumeFormat::nrrd;
   if (ext == ".tif" || ext == ".tiff") return VolumeFormat::tiff;
