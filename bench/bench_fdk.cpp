@@ -27,8 +27,15 @@
 //   slabs            z-slabs the volume was computed in
 //
 // Generator mode (bench/make_scan.hpp): voidscan_bench --make-scan DIR --size N --views V.
+// Reading mode: voidscan_bench --read-speed SCAN.json [THREADS...] reads and preprocesses every
+// view of a scan on disk with ScanProjections (recon/projections.hpp) in batches of 32, once per
+// thread count (default 1 2 4 8), and prints the time and MB/s of TIFF data per count (the
+// first pass also warms the page cache and is repeated at the end).
 #include <benchmark/benchmark.h>
 
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
@@ -38,6 +45,7 @@
 #include "recon/backend.hpp"
 #include "recon/fdk.hpp"
 #include "recon/projections.hpp"
+#include "recon/scan.hpp"
 
 namespace voidscan::bench {
 namespace {
@@ -120,12 +128,40 @@ void register_cases(const char* prefix, Device device, const auto& cases) {
   }
 }
 
+/// --read-speed SCAN.json [THREADS...]
+int read_speed_main(int argc, char** argv) {
+  try {
+    const Scan scan = load_scan(argv[2]);
+    std::vector<int> counts;
+    for (int i = 3; i < argc; ++i) counts.push_back(std::atoi(argv[i]));
+    if (counts.empty()) counts = {1, 2, 4, 8};
+    counts.insert(counts.begin(), counts.front());  // a first pass warms the page cache
+    const auto& d = scan.geometry.detector;
+    const int views = int(scan.geometry.views.size()), batch = 32;
+    const double mb = double(d.cols) * d.rows * views * 2 / 1e6;  // uint16 data
+    std::vector<float> out(size_t(d.cols) * d.rows * batch);
+    for (size_t c = 0; c < counts.size(); ++c) {
+      ScanProjections p(scan, counts[c]);
+      const auto t0 = std::chrono::steady_clock::now();
+      for (int first = 0; first < views; first += batch) p.read(first, std::min(batch, views - first), out.data());
+      const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      std::printf("%s%d thread(s): %d views of %d x %d in %.3f s, %.0f MB/s of uint16 TIFF data\n",
+                  c == 0 ? "(warm-up) " : "", p.threads(), views, d.cols, d.rows, s, mb / s);
+    }
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "read-speed failed: %s\n", e.what());
+    return 1;
+  }
+}
+
 }  // namespace
 }  // namespace voidscan::bench
 
 int main(int argc, char** argv) {
   using namespace voidscan;
   if (bench::is_make_scan(argc, argv)) return bench::make_scan_main(argc, argv);
+  if (argc > 2 && std::string(argv[1]) == "--read-speed") return bench::read_speed_main(argc, argv);
   std::string why;
   const int gpus = cuda_device_count(&why);
   benchmark::AddCustomContext("cuda_devices", gpus > 0 ? std::to_string(gpus) : "0 (" + why + ")");

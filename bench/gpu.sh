@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The one script to run on a lent GPU machine: checks the CUDA backend, then times it.
 #
-#   bench/gpu.sh FOLDER [STAGE...]      STAGE: tests, bench, e2e (default: all three, in order)
+#   bench/gpu.sh FOLDER [STAGE...]      STAGE: tests, bench, e2e, peers (default: tests bench e2e)
 #
 # FOLDER holds voidscan, voidscan_tests, voidscan_bench and lib/ as bench/build_for_device.sh
 # leaves them in .device/. Through the device tool, from the repository root here:
@@ -17,31 +17,48 @@
 #   bench  voidscan_bench --benchmark_filter=fdk_cuda: the CUDA backend on projections in memory,
 #          512^3 from 720 views of 512^2 and 1024^3 from 1440 views of 1024^2 (bench/bench_fdk.cpp
 #          says what each counter is). JSON in $OUT/bench_gpu.json.
-#   e2e    per case: voidscan_bench --make-scan (uint16 TIFFs + scan.json, not timed), then
-#          `voidscan reconstruct scan.json -o out.mha --device cuda` under GNU time -v: whole
-#          process wall time and peak host memory (the scan was just written, so it is read from
-#          the page cache). Results in $OUT/e2e.tsv.
-# Last, a table of both: size, views, kernel (backend) time and GUPS from the bench stage,
-# voidscan's own reconstruction time and the end-to-end wall time, peak device and host memory.
+#   e2e    per case (CASES, default 512^3/720 views of 512^2, 1024^3/1440 of 1024^2 and
+#          2048^3/2048 of 2048^2) and per precision (PRECISIONS, default "fp32"; "fp32 fp16" adds
+#          the half-precision rows): voidscan_bench --make-scan (uint16 TIFFs + scan.json, not
+#          timed), then `voidscan reconstruct scan.json -o out.mha --device cuda` under GNU
+#          time -v: whole-process wall time from TIFFs on disk to the float32 MHA on disk, and
+#          peak host memory (the scan was just written, so it is read from the page cache).
+#          Cases of n >= BIG (default 2048) cap device memory below the volume's size
+#          (--gpu-memory-limit = half the float32 volume: 16384 MiB at 2048^3, so >= 2 slabs) and
+#          host memory at HOST_LIMIT_MIB (default 12288: the issue's <= 16 GiB host target with
+#          room for the process). Kernel time = the backprojection kernels' CUDA-event time
+#          voidscan logs. Results in $OUT/e2e.tsv.
+#   peers  RTK CUDA and ASTRA FDK_CUDA on the same scans: not runnable through the device tool
+#          today (their wheels exceed its 64 MiB carry limit, see docs/benchmarks.md); the stage
+#          says so and fails rather than print a row it did not measure.
+# Last, a table: size, views, precision, slabs, kernel (backprojection) time and GUPS, backend
+# time (filter + backprojection + transfers), end-to-end wall time and GUPS, peak device and
+# host memory; then the in-memory bench rows.
+# Budget: the device tool allows 10 minutes a command and 30 a session. Split over calls:
+#   CASES="512 720 1024 1440" bench/gpu.sh .device tests e2e      (then)
+#   CASES="2048 2048" bench/gpu.sh .device e2e                      (16 GiB of TIFFs, 32 GiB volume)
 # Exit status: non-zero when any stage failed (the later stages still run).
 set -uo pipefail
 
-usage="usage: bench/gpu.sh FOLDER [tests|bench|e2e ...]"
+usage="usage: bench/gpu.sh FOLDER [tests|bench|e2e|peers ...]"
 [ $# -ge 1 ] || { echo "$usage" >&2; exit 2; }
 bin=$(cd "$1" && pwd) || { echo "$usage" >&2; exit 2; }
 shift
 stages=("$@")
 [ ${#stages[@]} -gt 0 ] || stages=(tests bench e2e)
 for s in "${stages[@]}"; do
-  case "$s" in tests | bench | e2e) ;; *) echo "unknown stage '$s'; $usage" >&2; exit 2 ;; esac
+  case "$s" in tests | bench | e2e | peers) ;; *) echo "unknown stage '$s'; $usage" >&2; exit 2 ;; esac
 done
 out=${OUT:-$PWD/gpu-results}
 scratch=${SCRATCH:-/tmp/voidscan-gpu}
 mkdir -p "$out" "$scratch"
 # grid n and views of each e2e case (detector n x n), and its device; overridable to dry-run
 # the script on a machine without a GPU: CASES="128 180" E2E_DEVICE=cpu bench/gpu.sh DIR e2e
-read -r -a case_words <<<"${CASES:-512 720 1024 1440}"
+read -r -a case_words <<<"${CASES:-512 720 1024 1440 2048 2048}"
+read -r -a precisions <<<"${PRECISIONS:-fp32}"
 device=${E2E_DEVICE:-cuda}
+big=${BIG:-2048}
+host_limit_mib=${HOST_LIMIT_MIB:-12288}
 status=0
 
 # The carried libraries, plus the device's own libcufft (too large to carry; see
@@ -85,55 +102,78 @@ if has_stage bench; then
 fi
 
 if has_stage e2e; then
-  printf 'n\tviews\twall_s\trecon_s\tgups_backend\tpeak_device_mib\tpeak_host_mib\n' >"$out/e2e.tsv"
+  printf 'n\tviews\tprecision\tslabs\twall_s\trecon_s\tgups_backend\tkernel_s\tgups_kernel\tpeak_device_mib\tpeak_host_mib\n' >"$out/e2e.tsv"
   for ((i = 0; i + 1 < ${#case_words[@]}; i += 2)); do
     n=${case_words[i]} views=${case_words[i + 1]}
     dir="$scratch/scan_$n"
-    echo "== e2e $n^3 from $views views of $n^2 on $device"
-    rm -rf "$dir"
-    if ! ours "$bin/voidscan_bench" --make-scan "$dir" --size "$n" --views "$views"; then
-      echo "make-scan FAILED"; status=1; continue
+    extra=()
+    if [ "$n" -ge "$big" ]; then
+      # device memory capped at half the float32 volume: the volume cannot be held at once
+      extra=(--gpu-memory-limit $((n * n * n * 4 / 2 / 1048576)) --memory-limit "$host_limit_mib")
     fi
-    log="$out/e2e_$n.log"
-    ours "$timer" -v "$bin/voidscan" reconstruct "$dir/scan.json" -o "$dir/out.mha" --device "$device" \
-      --log-level info >"$log" 2>&1
-    rc=$?
-    grep -E '^(info|warn|error|\[)|(Elapsed|Maximum resident|Percent of CPU|Exit status)' "$log"
+    echo "== e2e $n^3 from $views views of $n^2 on $device ${extra[*]}"
     rm -rf "$dir"
-    [ $rc -eq 0 ] || { echo "e2e $n FAILED ($rc)"; status=1; continue; }
-    # voidscan's summary line: "... in X s on cuda (...), G GUPS; peak memory: host H MiB, device D MiB; ..."
-    # (no --quiet: it would drop that line; the progress bar goes to the log too)
-    recon=$(sed -n 's/.* in \([0-9.]*\) s on .*/\1/p' "$log")
-    gups=$(sed -n 's/.*, \([0-9.]*\) GUPS;.*/\1/p' "$log")
-    dev_mib=$(sed -n 's/.*device \([0-9]*\) MiB;.*/\1/p' "$log")
-    wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, t, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + t[i]; print s}' "$log")
-    host=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2 / 1024}' "$log")
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$views" "$wall" "$recon" "$gups" "$dev_mib" "$host" >>"$out/e2e.tsv"
+    t_scan=$SECONDS
+    if ! ours "$bin/voidscan_bench" --make-scan "$dir" --size "$n" --views "$views"; then
+      echo "make-scan FAILED"; status=1; rm -rf "$dir"; continue
+    fi
+    echo "   scan written in $((SECONDS - t_scan)) s; disk: $(df -h "$scratch" | tail -1)"
+    for precision in "${precisions[@]}"; do
+      log="$out/e2e_${n}_$precision.log"
+      ours "$timer" -v "$bin/voidscan" reconstruct "$dir/scan.json" -o "$dir/out.mha" --device "$device" \
+        --precision "$precision" "${extra[@]}" --log-level info >"$log" 2>&1
+      rc=$?
+      grep -E '^(info|warn|error|\[)|(Elapsed|Maximum resident|Percent of CPU|Exit status)' "$log"
+      rm -f "$dir/out.mha"
+      [ $rc -eq 0 ] || { echo "e2e $n $precision FAILED ($rc)"; status=1; continue; }
+      # voidscan's summary line: "... in X s on cuda (S slabs), G GUPS; backprojection K s, KG GUPS;
+      # peak memory: host H MiB, device D MiB; ..." (no --quiet: it would drop that line)
+      recon=$(sed -n 's/.* in \([0-9.]*\) s on .*/\1/p' "$log")
+      slabs=$(sed -n 's/.* (\([0-9]*\) slabs*).*/\1/p' "$log")
+      gups=$(sed -n 's/.*, \([0-9.]*\) GUPS; backprojection.*/\1/p' "$log")
+      kernel=$(sed -n 's/.*backprojection \([0-9.]*\) s, .*/\1/p' "$log")
+      kgups=$(sed -n 's/.*backprojection [0-9.]* s, \([0-9.]*\) GUPS.*/\1/p' "$log")
+      dev_mib=$(sed -n 's/.*device \([0-9]*\) MiB;.*/\1/p' "$log")
+      wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, t, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + t[i]; print s}' "$log")
+      host=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2 / 1024}' "$log")
+      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$n" "$views" "$precision" "$slabs" "$wall" "$recon" \
+        "$gups" "$kernel" "$kgups" "$dev_mib" "$host" >>"$out/e2e.tsv"
+    done
+    rm -rf "$dir"
   done
 fi
 
-echo "== summary (kernel = backend time on projections in memory; e2e = voidscan reconstruct from TIFFs)"
+if has_stage peers; then
+  echo "== peers: RTK CUDA FDK and ASTRA FDK_CUDA"
+  echo "not run: RTK's CUDA wheels (itk-rtk-cuda124 with itk-core, -numerics, -filtering, -io and itk-rtk:"
+  echo "~294 MB) and ASTRA's cuFFT (libcufft.so.11 of nvidia-cufft-cu12; the image has CUDA 13's"
+  echo "libcufft.so.12 only) exceed the device tool's 64 MiB carry limit; see docs/benchmarks.md."
+  status=1
+fi
+
+echo "== summary (kernel = backprojection kernels alone; backend = filter + backprojection + transfers; e2e = whole process)"
 python3 - "$out/bench_gpu.json" "$out/e2e.tsv" <<'EOF'
-import csv, json, os, re, sys
-bench, e2e = {}, {}
-if os.path.exists(sys.argv[1]):
-    for b in json.load(open(sys.argv[1]))["benchmarks"]:
-        m = re.match(r"fdk_cuda/n:(\d+)/views:(\d+)", b["name"])
-        if m and not b.get("error_occurred"):
-            bench[(m[1], m[2])] = b
+import csv, json, os, sys
+f = lambda v, fmt: fmt.format(float(v)) if v not in (None, "") else "-"
 if os.path.exists(sys.argv[2]):
-    for r in csv.DictReader(open(sys.argv[2]), delimiter="\t"):
-        e2e[(r["n"], r["views"])] = r
-print("| size | views | kernel s | GUPS kernel | voidscan recon s | e2e wall s | GUPS e2e | peak device MiB | peak host MiB (e2e) |")
-print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-for key in sorted(set(bench) | set(e2e), key=lambda k: int(k[0])):
-    b, e = bench.get(key, {}), e2e.get(key, {})
-    f = lambda v, fmt: fmt.format(float(v)) if v not in (None, "") else "-"
-    updates = int(key[0]) ** 3 * int(key[1])
-    gups_e2e = updates / float(e["wall_s"]) / 1e9 if e.get("wall_s") else None
-    device = e.get("peak_device_mib") or b.get("peak_device_MiB")
-    print(f"| {key[0]}^3 | {key[1]} | {f(b.get('backend_s'), '{:.3f}')} | {f(b.get('GUPS_backend'), '{:.1f}')} | "
-          f"{f(e.get('recon_s'), '{:.2f}')} | {f(e.get('wall_s'), '{:.2f}')} | {f(gups_e2e, '{:.1f}')} | "
-          f"{f(device, '{:.0f}')} | {f(e.get('peak_host_mib'), '{:.0f}')} |")
+    print("end to end: uint16 TIFFs on disk -> float32 MHA on disk (voidscan reconstruct)")
+    print("| size | views | precision | slabs | kernel s | GUPS kernel | backend s | GUPS backend | e2e wall s | GUPS e2e | peak device MiB | peak host MiB |")
+    print("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for e in csv.DictReader(open(sys.argv[2]), delimiter="\t"):
+        updates = int(e["n"]) ** 3 * int(e["views"])
+        gups_e2e = updates / float(e["wall_s"]) / 1e9 if e.get("wall_s") else None
+        backend_s = updates / float(e["gups_backend"]) / 1e9 if e.get("gups_backend") else None
+        print(f"| {e['n']}^3 | {e['views']} | {e['precision']} | {e['slabs']} | {f(e['kernel_s'], '{:.2f}')} | "
+              f"{f(e['gups_kernel'], '{:.2f}')} | {f(backend_s, '{:.2f}')} | {f(e['gups_backend'], '{:.2f}')} | "
+              f"{f(e['wall_s'], '{:.2f}')} | {f(gups_e2e, '{:.2f}')} | {f(e['peak_device_mib'], '{:.0f}')} | "
+              f"{f(e['peak_host_mib'], '{:.0f}')} |")
+if os.path.exists(sys.argv[1]):
+    print("in memory (voidscan_bench fdk_cuda: projections already in host memory)")
+    print("| case | backend s | GUPS backend | GUPS total | peak device MiB | slabs |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for b in json.load(open(sys.argv[1]))["benchmarks"]:
+        if b["name"].startswith("fdk_cuda") and not b.get("error_occurred"):
+            print(f"| {b['name']} | {f(b.get('backend_s'), '{:.3f}')} | {f(b.get('GUPS_backend'), '{:.1f}')} | "
+                  f"{f(b.get('GUPS_total'), '{:.1f}')} | {f(b.get('peak_device_MiB'), '{:.0f}')} | {f(b.get('slabs'), '{:.0f}')} |")
 EOF
 exit $status

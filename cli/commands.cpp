@@ -19,9 +19,12 @@
 #include "recon/error.hpp"
 #include "recon/fdk.hpp"
 #include "recon/scan.hpp"
+#include "recon/scan_input.hpp"
+#include "recon/image_io.hpp"
 #include "recon/tiff_io.hpp"
 #include "recon/txrm.hpp"
 #include "recon/volume_io.hpp"
+#include "recon/volume_writer.hpp"
 
 namespace voidscan::cli {
 namespace fs = std::filesystem;
@@ -57,7 +60,7 @@ void check_projection_files(const Scan& scan) {
   for (const auto& p : scan.projections) max_page[p.file] = std::max(max_page[p.file], p.page);
   const auto& d = scan.geometry.detector;
   for (const auto& [file, page] : max_page) {
-    const TiffInfo t = tiff_info(file);
+    const ImageInfo t = image_info(file);
     if (t.cols != d.cols || t.rows != d.rows)
       throw InputError(file.string(), "",
                        fmt::format("image is {} x {} but the scan's detector is {} x {} ({})", t.cols, t.rows,
@@ -75,9 +78,11 @@ void print_scan_info(const Scan& scan) {
   const FdkPlan plan = plan_fdk(scan.geometry, FilterWindow::ram_lak);
   const char* mode[] = {"full scan", "short scan (Parker weights)", "offset detector (displaced-detector weights)"};
   fmt::print("scan            {}\n", scan.manifest.string());
+  if (!scan.format.empty()) fmt::print("format          {}\n", scan.format);
   if (!scan.name.empty()) fmt::print("name            {}\n", scan.name);
   fmt::print("detector        {} x {} pixels of {:.4g} x {:.4g} mm\n", d.cols, d.rows, d.du_mm, d.dv_mm);
-  fmt::print("projections     {}\n", scan.geometry.views.size());
+  fmt::print("projections     {} ({})\n", scan.geometry.views.size(),
+             is_parallel(scan.geometry) ? "parallel beam" : "cone beam");
   fmt::print("coverage        {:.2f} deg ({}), largest gap {:.3f} deg\n", s.coverage_deg, mode[int(plan.redundancy)],
              s.largest_gap_deg);
   fmt::print("source-axis     {:.3f} mm (mean)\n", s.mean_sod_mm);
@@ -93,6 +98,8 @@ void print_scan_info(const Scan& scan) {
   else if (!in.flat_files.empty())
     fmt::print("intensity       raw counts, {} flat and {} dark files\n", in.flat_files.size(), in.dark_files.size());
   else fmt::print("intensity       raw counts, white level {}, dark level {}\n", *in.white_level, in.dark_level);
+  if (!scan.fields_used.empty()) fmt::print("fields used     {}\n", fmt::join(scan.fields_used, ", "));
+  if (!scan.fields_ignored.empty()) fmt::print("fields ignored  {}\n", fmt::join(scan.fields_ignored, ", "));
   for (const auto& w : plan.warnings) fmt::print("warning         {}\n", w);
 }
 
@@ -123,31 +130,53 @@ void print_txrm_info(const fs::path& file) {
   if (!t.fields_missing.empty()) fmt::print("fields missing  {}\n", fmt::join(t.fields_missing, ", "));
 }
 
-/// Reconstructs `scan` with the options of `o` (grid, device, filter, batch, memory cap),
-/// logging warnings and the run's figures.
-Volume reconstruct(const Scan& scan, const ReconstructOptions& o, const GlobalOptions& g) {
+/// The FDK parameters of the reconstruct options (filter, device, batch, memory caps, precision,
+/// reading threads). Throws InputError naming the option for a value out of range.
+FdkParams fdk_params_of(const ReconstructOptions& o) {
   FdkParams params;
   params.window = parse_filter_window(o.filter);
   params.device = parse_device(o.device);
   params.backend.batch_views = o.batch;
+  if (!(o.gpu_memory_limit_mib >= 0)) throw InputError("", "--gpu-memory-limit", "must be >= 0");
+  if (!(o.memory_limit_mib >= 0)) throw InputError("", "--memory-limit", "must be >= 0");
   params.backend.gpu_memory_limit_bytes = size_t(o.gpu_memory_limit_mib * (1 << 20));
-  const VolumeGrid grid = choose_grid(scan, o);
+  params.backend.host_memory_limit_bytes = size_t(o.memory_limit_mib * (1 << 20));
+  params.backend.precision = parse_precision(o.precision);
+  params.read_threads = o.read_threads;
+  return params;
+}
+
+void log_start(const Scan& scan, const VolumeGrid& grid) {
   spdlog::info("reconstructing {} views of {} x {} onto {} x {} x {} voxels of {:.3f} um", scan.geometry.views.size(),
                scan.geometry.detector.cols, scan.geometry.detector.rows, grid.nx, grid.ny, grid.nz, 1000 * grid.sx);
+}
 
+void log_warnings(const FdkReport& report) {
+  for (const auto& w : report.warnings) spdlog::warn("{}", w);
+  if (report.clamped_pixels)
+    spdlog::warn("{} pixels had non-positive transmission and were clamped", report.clamped_pixels);
+  if (report.dead_pixels) spdlog::warn("{} dead pixels (flat <= dark) interpolated", report.dead_pixels);
+}
+
+/// Reconstructs `scan` in memory with the options of `o` (grid, device, filter, batch, memory
+/// caps), logging warnings and the run's figures. For `voidscan run`: detection needs the whole
+/// volume in memory anyway.
+Volume reconstruct(const Scan& scan, const ReconstructOptions& o, const GlobalOptions& g) {
+  const FdkParams params = fdk_params_of(o);
+  const VolumeGrid grid = choose_grid(scan, o);
+  log_start(scan, grid);
   FdkReport report;
   Volume vol;
   {
     ProgressBar bar("reconstruct", !g.quiet);
     vol = reconstruct_scan(scan, grid, params, &report, [&](double f) { bar.update(f); });
   }
-  for (const auto& w : report.warnings) spdlog::warn("{}", w);
-  if (report.clamped_pixels)
-    spdlog::warn("{} pixels had non-positive transmission and were clamped", report.clamped_pixels);
-  if (report.dead_pixels) spdlog::warn("{} dead pixels (flat <= dark) interpolated", report.dead_pixels);
-  spdlog::info("{} x {} x {} in {:.2f} s on {} ({} slab{}), {:.3f} GUPS; peak memory: host {}, device {}", grid.nx,
-               grid.ny, grid.nz, report.seconds, report.backend, report.slabs, report.slabs == 1 ? "" : "s",
-               report.gups, mib(report.peak_host_bytes), mib(report.peak_device_bytes));
+  log_warnings(report);
+  spdlog::info("{} x {} x {} in {:.2f} s on {} ({} slab{}), {:.3f} GUPS; backprojection {:.3f} s, {:.3f} GUPS; "
+               "peak memory: host {}, device {}",
+               grid.nx, grid.ny, grid.nz, report.seconds, report.backend, report.slabs, report.slabs == 1 ? "" : "s",
+               report.gups, report.backprojection_seconds, report.backprojection_gups, mib(report.peak_host_bytes),
+               mib(report.peak_device_bytes));
   return vol;
 }
 
@@ -202,12 +231,51 @@ int run_reconstruct(const ReconstructOptions& o, const GlobalOptions& g) {
   const fs::path out_dir = out.parent_path().empty() ? fs::path(".") : out.parent_path();
   if (!fs::is_directory(out_dir)) throw InputError(o.output, "-o", "the output folder does not exist");
 
-  const Scan scan = load_scan(o.scan);
+  const Scan scan = load_any_scan(o.scan);
   for (const auto& w : scan.warnings) spdlog::warn("{}", w);
   check_projection_files(scan);
-  const Volume vol = reconstruct(scan, o, g);
-  write_volume(out, vol, dtype);
-  spdlog::info("wrote {}", out.string());
+
+  const FdkParams params = fdk_params_of(o);
+  VolumeFileOptions output;
+  output.file = out;
+  output.dtype = dtype;
+  if (o.uint16_range) {
+    if (dtype != VolumeDtype::uint16) throw InputError("", "--uint16-range", "applies to --dtype uint16 only");
+    const auto [lo, hi] = *o.uint16_range;
+    if (!std::isfinite(lo) || !std::isfinite(hi) || !(hi > lo))
+      throw InputError("", "--uint16-range", fmt::format("needs finite LO < HI, found {} {}", lo, hi));
+    output.uint16_range = {lo, hi};
+  }
+  const VolumeGrid grid = choose_grid(scan, o);
+  log_start(scan, grid);
+  FdkReport report;
+  {
+    ProgressBar bar("reconstruct", !g.quiet);
+    reconstruct_scan_to_file(scan, grid, params, output, &report, [&](double f) { bar.update(f); });
+  }
+  log_warnings(report);
+  spdlog::info("{} x {} x {} in {:.2f} s on {} ({} slab{}), {:.3f} GUPS; backprojection {:.3f} s, {:.3f} GUPS; "
+               "peak memory: host {}, device {}; wrote {} ({:.2f} s writing)",
+               grid.nx, grid.ny, grid.nz, report.seconds, report.backend, report.slabs, report.slabs == 1 ? "" : "s",
+               report.gups, report.backprojection_seconds, report.backprojection_gups, mib(report.peak_host_bytes),
+               mib(report.peak_device_bytes), out.string(), report.output_seconds);
+  return 0;
+}
+
+int run_convert(const std::string& input, const std::string& output, const GlobalOptions&) {
+  const fs::path out(output);
+  if (out.extension() != ".json") throw InputError(output, "-o", "the converted scan is a scan.json: use a .json name");
+  const fs::path out_dir = out.parent_path().empty() ? fs::path(".") : out.parent_path();
+  if (!fs::is_directory(out_dir)) throw InputError(output, "-o", "the output folder does not exist");
+  Scan scan = load_any_scan(input);
+  for (const auto& w : scan.warnings) spdlog::warn("{}", w);
+  check_projection_files(scan);
+  if (scan.source.empty()) scan.source = fs::path(input).filename().string();
+  save_scan(scan, out);
+  spdlog::info("{} ({}, {} views, {}) -> {}", input, scan.format, scan.geometry.views.size(),
+               is_parallel(scan.geometry) ? "parallel beam" : "cone beam", out.string());
+  if (!scan.fields_used.empty()) spdlog::info("fields used: {}", fmt::join(scan.fields_used, ", "));
+  if (!scan.fields_ignored.empty()) spdlog::info("fields ignored: {}", fmt::join(scan.fields_ignored, ", "));
   return 0;
 }
 
@@ -234,7 +302,7 @@ int run_detect(const DetectOptions& o, const GlobalOptions& g) {
 }
 
 int run_run(const DetectOptions& o, const ReconstructOptions& rec, const GlobalOptions& g) {
-  const Scan scan = load_scan(o.input);
+  const Scan scan = load_any_scan(o.input);
   for (const auto& w : scan.warnings) spdlog::warn("{}", w);
   check_projection_files(scan);
   const detect::Recipe recipe = recipe_of(o);
@@ -257,15 +325,23 @@ int run_run(const DetectOptions& o, const ReconstructOptions& rec, const GlobalO
 int run_info(const std::string& file, const GlobalOptions&) {
   const fs::path p(file);
   if (!fs::exists(p)) throw InputError(file, "", "file not found");
-  const std::string ext = p.extension().string();
-  if (ext == ".json") {
-    const Scan scan = load_scan(p);
-    for (const auto& w : scan.warnings) spdlog::warn("{}", w);
-    print_scan_info(scan);
+  const ScanInputKind kind = scan_input_kind(p);
+  if (kind == ScanInputKind::txrm) {
+    // the file as stored, then (when its geometry can be established) the scan it converts to
+    print_txrm_info(p);
+    try {
+      const Scan scan = load_txrm_scan(p);
+      fmt::print("\n");
+      print_scan_info(scan);
+    } catch (const InputError& e) {
+      fmt::print("as a scan       not convertible: {}\n", e.what());
+    }
     return 0;
   }
-  if (ext == ".txrm") {
-    print_txrm_info(p);
+  if (kind != ScanInputKind::unknown) {
+    const Scan scan = load_any_scan(p);
+    for (const auto& w : scan.warnings) spdlog::warn("{}", w);
+    print_scan_info(scan);
     return 0;
   }
   print_volume_info(p);

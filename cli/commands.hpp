@@ -4,7 +4,9 @@
 #pragma once
 #include <array>
 #include <optional>
+#include <cstdint>
 #include <string>
+#include <vector>
 
 namespace voidscan::cli {
 
@@ -24,6 +26,10 @@ struct ReconstructOptions {
   std::string dtype = "float32";         ///< float32 | uint16
   int batch = 32;                        ///< views per batch
   double gpu_memory_limit_mib = 0;       ///< 0 = 90 % of free device memory
+  double memory_limit_mib = 0;           ///< host slab + batch buffers; 0 = 3/4 of physical memory
+  std::string precision = "fp32";        ///< fp32 | fp16
+  int read_threads = 0;                  ///< TIFF reading threads; 0 = one per core, at most 8
+  std::optional<std::array<double, 2>> uint16_range;  ///< uint16 output: LO HI in 1/mm
 };
 
 /// `voidscan detect` and the detection half of `voidscan run`.
@@ -40,6 +46,25 @@ int run_detect(const DetectOptions& o, const GlobalOptions& g);
 /// Reconstructs `o.input` with `rec`'s options (its scan and output fields are ignored), keeps
 /// the volume as OUTDIR/volume.mha, then detects as run_detect does.
 int run_run(const DetectOptions& o, const ReconstructOptions& rec, const GlobalOptions& g);
+
+struct SimulateOptions {
+  std::string phantom;                   ///< phantom.json, or empty with a preset
+  std::string preset;                    ///< flip-chip | hybrid-bond | hbm-stack
+  std::vector<std::string> params;       ///< preset overrides NAME=VALUE
+  bool list_params = false;              ///< print the preset's parameters and stop
+  std::string output;                    ///< scan folder
+  std::string geometry;                  ///< scan.json whose views, detector and grid to reuse
+  std::optional<int> views;
+  std::optional<double> i0, voxel_mm, blur_px, focal_spot_mm;
+  std::optional<uint64_t> seed;
+  std::optional<int> supersample, frames;
+  bool truth_volume = false;
+  bool force = false;
+};
+int run_simulate(const SimulateOptions& o, const GlobalOptions& g);
+/// `voidscan convert INPUT -o scan.json`: any scan load_any_scan reads -> a native manifest
+/// with per-view vectors (written atomically), projection paths relative to it.
+int run_convert(const std::string& input, const std::string& output, const GlobalOptions& g);
 int run_info(const std::string& file, const GlobalOptions& g);
 
 }  // namespace voidscan::cli

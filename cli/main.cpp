@@ -22,7 +22,8 @@ int main(int argc, char** argv) {
 
   cli::ReconstructOptions rec;
   auto* r = app.add_subcommand("reconstruct", "Reconstruct a volume from a scan with FDK");
-  r->add_option("scan", rec.scan, "Scan manifest (scan.json)")->required();
+  r->add_option("scan", rec.scan, "Scan: scan.json, Nikon .xtekct, ZEISS .txrm or SkyScan .log (or their folder)")
+      ->required();
   r->add_option("-o,--output", rec.output, "Output volume: .mha, .nrrd or .tif")->required();
   r->add_option("--device", rec.device, "auto (GPU when present), cpu or cuda")->capture_default_str();
   r->add_option("--filter", rec.filter, "ram-lak, shepp-logan, cosine, hamming or hann")->capture_default_str();
@@ -32,6 +33,22 @@ int main(int argc, char** argv) {
   r->add_option("--dtype", rec.dtype, "float32 or uint16 (scale and offset in the header)")->capture_default_str();
   r->add_option("--batch", rec.batch, "Views per batch (1..1024)")->capture_default_str();
   r->add_option("--gpu-memory-limit", rec.gpu_memory_limit_mib, "Device memory cap, MiB (0: 90 % of free)");
+  r->add_option("--memory-limit", rec.memory_limit_mib,
+                "Host memory cap for the slab and batch buffers, MiB (0: 3/4 of physical memory); the volume is "
+                "reconstructed and written in z-slabs that fit");
+  r->add_option("--precision", rec.precision, "fp32 or fp16 (filtered projections and slab stored as half floats)")
+      ->capture_default_str();
+  r->add_option("--read-threads", rec.read_threads, "Threads reading TIFFs (0: one per core, at most 8)")
+      ->capture_default_str();
+  r->add_option("--uint16-range", rec.uint16_range,
+                "uint16 only: attenuation LO HI (1/mm) mapped onto 0..65535 (default: the volume's own range, "
+                "found through a float32 temporary file beside the output)");
+
+  std::string convert_in, convert_out;
+  auto* c = app.add_subcommand("convert", "Convert a vendor scan (Nikon, ZEISS, Bruker) into scan.json");
+  c->add_option("input", convert_in, "Nikon .xtekct, ZEISS .txrm or SkyScan .log (or their folder), or scan.json")
+      ->required();
+  c->add_option("-o,--output", convert_out, "The scan.json to write")->required();
 
   auto add_detect_options = [](CLI::App* c, cli::DetectOptions& d) {
     c->add_option("--recipe", d.recipe, "recipe.yaml: sample kind, layout, detection parameters, criteria");
@@ -46,7 +63,7 @@ int main(int argc, char** argv) {
   cli::DetectOptions run;
   cli::ReconstructOptions run_rec;
   auto* rn = app.add_subcommand("run", "Reconstruct a scan (FDK) and detect defects in it");
-  rn->add_option("scan", run.input, "Scan manifest (scan.json)")->required();
+  rn->add_option("scan", run.input, "scan.json, Nikon .xtekct, ZEISS .txrm or SkyScan .log (or their folder)")->required();
   add_detect_options(rn, run);
   rn->add_option("--device", run_rec.device, "auto (GPU when present), cpu or cuda")->capture_default_str();
   rn->add_option("--filter", run_rec.filter, "ram-lak, shepp-logan, cosine, hamming or hann")->capture_default_str();
@@ -55,10 +72,36 @@ int main(int argc, char** argv) {
   rn->add_option("--center", run_rec.center_mm, "Grid centre X Y Z, mm");
   rn->add_option("--batch", run_rec.batch, "Views per batch (1..1024)")->capture_default_str();
   rn->add_option("--gpu-memory-limit", run_rec.gpu_memory_limit_mib, "Device memory cap, MiB (0: 90 % of free)");
+  rn->add_option("--memory-limit", run_rec.memory_limit_mib,
+                 "Host memory cap for the reconstruction's slab and batch buffers, MiB (0: 3/4 of physical memory)");
+  rn->add_option("--precision", run_rec.precision, "fp32 or fp16 (filtered projections and slab stored as half floats)")
+      ->capture_default_str();
+  rn->add_option("--read-threads", run_rec.read_threads, "Threads reading TIFFs (0: one per core, at most 8)")
+      ->capture_default_str();
 
   std::string info_file;
   auto* i = app.add_subcommand("info", "Describe a scan manifest or a volume file");
-  i->add_option("file", info_file, "scan.json, .mha, .nrrd or .tif")->required();
+  i->add_option("file", info_file, "a scan (scan.json, .xtekct, .txrm, SkyScan .log, or a folder) or a volume")
+      ->required();
+
+  cli::SimulateOptions sim;
+  auto* s = app.add_subcommand("simulate", "Simulate a lab CT scan of a package phantom with planted defects");
+  s->add_option("phantom", sim.phantom, "Phantom file (phantom.json); or use --preset");
+  s->add_option("--preset", sim.preset, "flip-chip, hybrid-bond or hbm-stack");
+  s->add_option("--param", sim.params, "Preset parameter override NAME=VALUE (repeatable; see --list-params)");
+  s->add_flag("--list-params", sim.list_params, "Print the preset's parameters, defaults and ranges, then stop");
+  s->add_option("-o,--output", sim.output, "Output scan folder (scan.json, proj/, phantom.json, truth.json)");
+  s->add_option("--geometry", sim.geometry, "Reuse the views, detector and grid of this scan.json");
+  s->add_option("--views", sim.views, "Views over 360 degrees (default 720)");
+  s->add_option("--i0", sim.i0, "Unattenuated counts per pixel (default 20000; 0: noise-free line integrals)");
+  s->add_option("--frames", sim.frames, "Exposures averaged per view (default 10)");
+  s->add_option("--seed", sim.seed, "Seed of the defects and the noise (default 1)");
+  s->add_option("--voxel", sim.voxel_mm, "Voxel size the magnification is set for, mm (default 0.001)");
+  s->add_option("--blur-px", sim.blur_px, "Detector blur, Gaussian sigma in pixels (default 0)");
+  s->add_option("--focal-spot-mm", sim.focal_spot_mm, "Focal spot FWHM at the source, mm (default 0)");
+  s->add_option("--supersample", sim.supersample, "Rays per pixel along each axis, 1..8 (default 2)");
+  s->add_flag("--truth-volume", sim.truth_volume, "Also write truth_mu.mha and truth_labels.mha on the scan's grid");
+  s->add_flag("--force", sim.force, "Replace an existing non-empty output folder");
 
   try {
     app.parse(argc, argv);
@@ -75,6 +118,11 @@ int main(int argc, char** argv) {
     if (*i) return cli::run_info(info_file, global);
     if (*d) return cli::run_detect(det, global);
     if (*rn) return cli::run_run(run, run_rec, global);
+    if (*s) {
+      if (sim.output.empty() && !sim.list_params) throw InputError("", "--output", "required: the scan folder to write");
+      return cli::run_simulate(sim, global);
+    }
+    if (*c) return cli::run_convert(convert_in, convert_out, global);
   } catch (const InputError& e) {
     spdlog::error("{}", e.what());
     return 2;

@@ -13,7 +13,11 @@
 // the texture array, so it runs while batch n backprojects; the host copy into staging slot s
 // waits until the batch that last used slot s has finished on the device.
 // The slab accumulates on the device; end_slab copies it into the caller's `out` and
-// synchronises both streams. Memory: fixed batch buffers (FFT buffer, cuFFT work area, layered
+// synchronises both streams.
+// Precision::fp16 (recon/backend.hpp states the function): the layered array holds half floats
+// (step 3 rounds through a surface instead of copying), the slab is half (step 4 adds each pass
+// rounded to half), and end_slab converts it to float on the host through a pinned chunk. Both
+// halve their memory, so a slab can be twice as deep. Memory: fixed batch buffers (FFT buffer, cuFFT work area, layered
 // array, views, response) plus the slab; max_slab_slices fits the slab into the budget.
 // Test: tests/recon/test_fdk.cpp (parameterised over backends; the CUDA cases run where a GPU is).
 #include "cuda/cuda_backend.hpp"
@@ -24,6 +28,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cuda/check.hpp"
@@ -34,6 +39,11 @@
 
 namespace voidscan::cuda {
 namespace {
+
+static_assert(kViewsPerPass == kHalfPassViews, "the fp16 rounding pass is one backprojection launch");
+
+/// Halves per chunk of the fp16 slab read-back (16 MiB of pinned memory).
+constexpr size_t kReadbackHalves = size_t(8) << 20;
 
 std::string mib(size_t bytes) {
   char buf[32];
@@ -54,11 +64,14 @@ class CudaBackend final : public FdkBackend {
   void add_views(const float* log_projections, int first, int count) override;
   void end_slab() override;
   DeviceMemoryStats device_memory() const override { return {peak_bytes_}; }
+  double backprojection_seconds() const override { return bp_seconds_; }
 
  private:
   void add_batch(const float* src, int first, int count);
   void fill_pass_params(BpView* out, int first, int count) const;
-  void note_held_bytes() { peak_bytes_ = std::max(peak_bytes_, fixed_bytes_ + slab_.bytes()); }
+  void note_held_bytes() { peak_bytes_ = std::max(peak_bytes_, fixed_bytes_ + slab_bytes()); }
+  size_t slab_bytes() const { return slab_.bytes() + slab_half_.bytes(); }
+  size_t voxel_bytes() const { return half_ ? sizeof(__half) : sizeof(float); }
 
   FdkPlan plan_;
   BackendOptions options_;
@@ -70,6 +83,7 @@ class CudaBackend final : public FdkBackend {
   int bins_ = 0;         ///< N / 2 + 1 complex bins per row
   int pitch_ = 0;        ///< floats per row of the in-place FFT buffer, 2 * bins_
   int batch_ = 0;        ///< views per batch (layers of the array)
+  bool half_ = false;    ///< Precision::fp16: half array and half slab
   size_t fixed_bytes_ = 0;
   size_t peak_bytes_ = 0;
 
@@ -79,6 +93,8 @@ class CudaBackend final : public FdkBackend {
   float* out_ = nullptr;
   bool active_ = false;
   int slot_ = 0;  ///< staging slot for the next batch
+  double bp_seconds_ = 0;  ///< backprojection kernel time of the finished slabs
+  size_t bp_used_ = 0;     ///< bp_events_ recorded in this slab
 
   // Declared so that users are destroyed before what they use (reverse order).
   Stream compute_;
@@ -94,9 +110,13 @@ class CudaBackend final : public FdkBackend {
   DeviceBuffer<float> response_;
   LayeredArray array_;
   TextureObject texture_;
+  SurfaceObject surface_;  ///< fp16: writes into array_
   PinnedBuffer<float> staging_[2];
   PinnedBuffer<BpView> params_[2];
-  DeviceBuffer<float> slab_;
+  std::vector<std::pair<Event, Event>> bp_events_;  ///< timing events around each batch's backprojection
+  DeviceBuffer<float> slab_;        ///< fp32 slab
+  DeviceBuffer<__half> slab_half_;  ///< fp16 slab
+  PinnedBuffer<__half> readback_;   ///< fp16: chunk of the slab on its way to the host
 };
 
 CudaBackend::CudaBackend(const FdkPlan& plan, const BackendOptions& options) : plan_(plan), options_(options) {
@@ -115,6 +135,7 @@ CudaBackend::CudaBackend(const FdkPlan& plan, const BackendOptions& options) : p
                          std::to_string(fft_n_) + ", " + std::to_string(plan_.filter.response.size()) +
                          " filter bins)");
 
+  half_ = options_.precision == Precision::fp16;
   VS_CUDA_CHECK(cudaGetDevice(&device_));
   check_kernels_loadable();
 
@@ -159,7 +180,7 @@ CudaBackend::CudaBackend(const FdkPlan& plan, const BackendOptions& options) : p
   }
   const size_t fft_floats = size_t(total_rows) * size_t(pitch_);
   const size_t work_bytes = std::max(work_r2c, work_c2r);
-  const size_t array_bytes = size_t(out_cols_) * size_t(rows_) * size_t(batch_) * sizeof(float);
+  const size_t array_bytes = size_t(out_cols_) * size_t(rows_) * size_t(batch_) * voxel_bytes();
   fixed_bytes_ = fft_floats * sizeof(float) + work_bytes + array_bytes + nviews * sizeof(FdkView) +
                  size_t(bins_) * sizeof(float);
   if (options_.gpu_memory_limit_bytes != 0 && fixed_bytes_ > options_.gpu_memory_limit_bytes)
@@ -178,7 +199,12 @@ CudaBackend::CudaBackend(const FdkPlan& plan, const BackendOptions& options) : p
   VS_CUFFT_CHECK(cufftSetStream(c2r_.get(), compute_.get()));
   views_ = DeviceBuffer<FdkView>(nviews);
   response_ = DeviceBuffer<float>(size_t(bins_));
-  array_ = make_layered_float_array(size_t(out_cols_), size_t(rows_), size_t(batch_));
+  if (half_) {
+    array_ = make_layered_half_array(size_t(out_cols_), size_t(rows_), size_t(batch_));
+    surface_ = make_surface(array_.get());
+  } else {
+    array_ = make_layered_float_array(size_t(out_cols_), size_t(rows_), size_t(batch_));
+  }
   texture_ = make_border_linear_texture(array_.get());
   for (int s = 0; s < 2; ++s) {
     staging_[s] = PinnedBuffer<float>(size_t(cols_) * size_t(rows_) * size_t(batch_));
@@ -214,12 +240,12 @@ int CudaBackend::max_slab_slices(const VolumeGrid& grid) const {
   size_t free_bytes = 0, total_bytes = 0;
   VS_CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total_bytes));
   // The slab we hold is released before a larger one is allocated, so it counts as free.
-  size_t budget = (free_bytes + slab_.bytes()) / 10 * 9;
+  size_t budget = (free_bytes + slab_bytes()) / 10 * 9;
   if (options_.gpu_memory_limit_bytes != 0) {
     const size_t limit = options_.gpu_memory_limit_bytes;
     budget = std::min(budget, limit > fixed_bytes_ ? limit - fixed_bytes_ : size_t(0));
   }
-  const size_t slice_bytes = size_t(grid.nx) * size_t(grid.ny) * sizeof(float);
+  const size_t slice_bytes = size_t(grid.nx) * size_t(grid.ny) * voxel_bytes();
   const size_t slices = budget / slice_bytes;
   if (slices < 1)
     throw RuntimeFailure("CUDA backend: one z slice of " + std::to_string(grid.nx) + " x " +
@@ -237,12 +263,21 @@ void CudaBackend::begin_slab(const VolumeGrid& grid, int z0, int z1, float* out)
   VS_CUDA_CHECK(cudaSetDevice(device_));
   VS_CUDA_CHECK(cudaStreamSynchronize(compute_.get()));  // no kernel may still use the old slab
   const size_t voxels = size_t(grid.nx) * size_t(grid.ny) * size_t(z1 - z0);
-  if (slab_.size() < voxels) {
-    slab_.reset();
-    slab_ = DeviceBuffer<float>(voxels);
-    note_held_bytes();
+  if (half_) {
+    if (slab_half_.size() < voxels) {
+      slab_half_.reset();
+      slab_half_ = DeviceBuffer<__half>(voxels);
+      note_held_bytes();
+    }
+    VS_CUDA_CHECK(cudaMemsetAsync(slab_half_.data(), 0, voxels * sizeof(__half), compute_.get()));  // +0.0
+  } else {
+    if (slab_.size() < voxels) {
+      slab_.reset();
+      slab_ = DeviceBuffer<float>(voxels);
+      note_held_bytes();
+    }
+    VS_CUDA_CHECK(cudaMemsetAsync(slab_.data(), 0, voxels * sizeof(float), compute_.get()));
   }
-  VS_CUDA_CHECK(cudaMemsetAsync(slab_.data(), 0, voxels * sizeof(float), compute_.get()));
   grid_ = grid;
   z0_ = z0;
   z1_ = z1;
@@ -316,17 +351,30 @@ void CudaBackend::add_batch(const float* src, int first, int count) {
   VS_CUFFT_CHECK(cufftExecR2C(r2c_.get(), fft_.data(), spectrum));
   launch_ramp_gain(spectrum, bins_, rows_in_batch, response_.data(), compute_.get());
   VS_CUFFT_CHECK(cufftExecC2R(c2r_.get(), spectrum, fft_.data()));
-  cudaMemcpy3DParms copy{};
-  copy.srcPtr = make_cudaPitchedPtr(fft_.data(), size_t(pitch_) * sizeof(float), size_t(out_cols_), size_t(rows_));
-  copy.dstArray = array_.get();
-  copy.extent = make_cudaExtent(size_t(out_cols_), size_t(rows_), size_t(count));
-  copy.kind = cudaMemcpyDeviceToDevice;
-  VS_CUDA_CHECK(cudaMemcpy3DAsync(&copy, compute_.get()));
+  if (half_) {
+    launch_store_half(fft_.data(), pitch_, out_cols_, rows_, count, surface_.get(), compute_.get());
+  } else {
+    cudaMemcpy3DParms copy{};
+    copy.srcPtr = make_cudaPitchedPtr(fft_.data(), size_t(pitch_) * sizeof(float), size_t(out_cols_), size_t(rows_));
+    copy.dstArray = array_.get();
+    copy.extent = make_cudaExtent(size_t(out_cols_), size_t(rows_), size_t(count));
+    copy.kind = cudaMemcpyDeviceToDevice;
+    VS_CUDA_CHECK(cudaMemcpy3DAsync(&copy, compute_.get()));
+  }
   VS_CUDA_CHECK(cudaEventRecord(fft_free_.get(), compute_.get()));
 
-  // 4. backprojection into the slab.
-  launch_backproject(params_[s].data(), count, 0, texture_.get(), slab_.data(), grid_.nx, grid_.ny, z1_ - z0_,
-                     compute_.get());
+  // 4. backprojection into the slab, timed with events (read back at end_slab).
+  if (bp_used_ == bp_events_.size()) bp_events_.emplace_back(make_timing_event(), make_timing_event());
+  const auto& timing = bp_events_[bp_used_++];
+  VS_CUDA_CHECK(cudaEventRecord(timing.first.get(), compute_.get()));
+  if (half_) {
+    launch_backproject_half(params_[s].data(), count, 0, texture_.get(), slab_half_.data(), grid_.nx, grid_.ny,
+                            z1_ - z0_, compute_.get());
+  } else {
+    launch_backproject(params_[s].data(), count, 0, texture_.get(), slab_.data(), grid_.nx, grid_.ny, z1_ - z0_,
+                       compute_.get());
+  }
+  VS_CUDA_CHECK(cudaEventRecord(timing.second.get(), compute_.get()));
   VS_CUDA_CHECK(cudaEventRecord(slot_free_[s].get(), compute_.get()));
 }
 
@@ -334,9 +382,27 @@ void CudaBackend::end_slab() {
   if (!active_) throw std::logic_error("CudaBackend::end_slab called without begin_slab");
   VS_CUDA_CHECK(cudaSetDevice(device_));
   const size_t voxels = size_t(grid_.nx) * size_t(grid_.ny) * size_t(z1_ - z0_);
-  VS_CUDA_CHECK(cudaMemcpyAsync(out_, slab_.data(), voxels * sizeof(float), cudaMemcpyDeviceToHost, compute_.get()));
+  if (half_) {
+    // half -> float on the host, a pinned chunk at a time (the float slab never exists on the device)
+    if (readback_.size() == 0) readback_ = PinnedBuffer<__half>(std::min(voxels, kReadbackHalves));
+    for (size_t at = 0; at < voxels; at += readback_.size()) {
+      const size_t n = std::min(readback_.size(), voxels - at);
+      VS_CUDA_CHECK(cudaMemcpyAsync(readback_.data(), slab_half_.data() + at, n * sizeof(__half),
+                                    cudaMemcpyDeviceToHost, compute_.get()));
+      VS_CUDA_CHECK(cudaStreamSynchronize(compute_.get()));
+      for (size_t i = 0; i < n; ++i) out_[at + i] = __half2float(readback_.data()[i]);
+    }
+  } else {
+    VS_CUDA_CHECK(cudaMemcpyAsync(out_, slab_.data(), voxels * sizeof(float), cudaMemcpyDeviceToHost, compute_.get()));
+  }
   VS_CUDA_CHECK(cudaStreamSynchronize(compute_.get()));
   VS_CUDA_CHECK(cudaStreamSynchronize(copy_.get()));
+  for (size_t i = 0; i < bp_used_; ++i) {
+    float ms = 0;
+    VS_CUDA_CHECK(cudaEventElapsedTime(&ms, bp_events_[i].first.get(), bp_events_[i].second.get()));
+    bp_seconds_ += double(ms) / 1e3;
+  }
+  bp_used_ = 0;
   active_ = false;
   out_ = nullptr;
 }

@@ -4,8 +4,9 @@
 //   PinnedBuffer<T>  page-locked host memory (cudaMallocHost / cudaFreeHost), for async copies
 //   Stream, Event    cudaStream_t (non-blocking) / cudaEvent_t (no timing)
 //   FftPlan          cufftHandle (cufftCreate / cufftDestroy)
-//   LayeredArray     a float cudaArray with cudaArrayLayered (cudaMalloc3DArray / cudaFreeArray)
+//   LayeredArray     a float or half cudaArray with cudaArrayLayered (cudaMalloc3DArray / cudaFreeArray)
 //   TextureObject    cudaTextureObject_t (cudaCreateTextureObject / cudaDestroyTextureObject)
+//   SurfaceObject    cudaSurfaceObject_t (cudaCreateSurfaceObject / cudaDestroySurfaceObject)
 // All are move-only. Constructors throw through check.hpp; destructors never throw (errors
 // there are ignored: there is nothing useful to do with them while unwinding).
 // Test: tests/recon/test_fdk.cpp (parameterised over backends; the CUDA cases run where a GPU is).
@@ -139,8 +140,13 @@ struct TextureTraits {
 using Stream = UniqueHandle<StreamTraits>;
 using Event = UniqueHandle<EventTraits>;
 using FftPlan = UniqueHandle<FftPlanTraits>;
+struct SurfaceTraits {
+  using handle_type = cudaSurfaceObject_t;
+  static void destroy(cudaSurfaceObject_t t) noexcept { detail::ignore(cudaDestroySurfaceObject(t)); }
+};
 using LayeredArray = UniqueHandle<ArrayTraits>;
 using TextureObject = UniqueHandle<TextureTraits>;
+using SurfaceObject = UniqueHandle<SurfaceTraits>;
 
 /// A stream that does not synchronise with the legacy default stream.
 [[nodiscard]] inline Stream make_stream() {
@@ -153,6 +159,13 @@ using TextureObject = UniqueHandle<TextureTraits>;
 [[nodiscard]] inline Event make_event() {
   cudaEvent_t e = nullptr;
   VS_CUDA_CHECK(cudaEventCreateWithFlags(&e, cudaEventDisableTiming));
+  return Event(e);
+}
+
+/// An event that records timestamps (for cudaEventElapsedTime).
+[[nodiscard]] inline Event make_timing_event() {
+  cudaEvent_t e = nullptr;
+  VS_CUDA_CHECK(cudaEventCreate(&e));
   return Event(e);
 }
 
@@ -169,6 +182,27 @@ using TextureObject = UniqueHandle<TextureTraits>;
   cudaArray_t a = nullptr;
   VS_CUDA_CHECK(cudaMalloc3DArray(&a, &desc, make_cudaExtent(width, height, layers), cudaArrayLayered));
   return LayeredArray(a);
+}
+
+/// A layered 2D array of IEEE half floats (cudaCreateChannelDescHalf), writable through a
+/// surface (kernels store converted values into it) and read through a texture, which returns
+/// float (half textures are promoted, and bilinear filtering then runs on the half values).
+[[nodiscard]] inline LayeredArray make_layered_half_array(size_t width, size_t height, size_t layers) {
+  const cudaChannelFormatDesc desc = cudaCreateChannelDescHalf();
+  cudaArray_t a = nullptr;
+  VS_CUDA_CHECK(cudaMalloc3DArray(&a, &desc, make_cudaExtent(width, height, layers),
+                                  cudaArrayLayered | cudaArraySurfaceLoadStore));
+  return LayeredArray(a);
+}
+
+/// A surface over all of `array` (which must have cudaArraySurfaceLoadStore).
+[[nodiscard]] inline SurfaceObject make_surface(cudaArray_t array) {
+  cudaResourceDesc res{};
+  res.resType = cudaResourceTypeArray;
+  res.res.array.array = array;
+  cudaSurfaceObject_t s = 0;
+  VS_CUDA_CHECK(cudaCreateSurfaceObject(&s, &res));
+  return SurfaceObject(s);
 }
 
 /// A texture over all of `array`: bilinear filtering, border addressing with border value 0,

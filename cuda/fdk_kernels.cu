@@ -9,8 +9,11 @@
 //                        coordinates are h0 + i di + j dj + k dk, c = cw / w, r = rw / w, and
 //                        bp_scale / w^2 * tex(c + 0.5, r + 0.5, layer) is accumulated in
 //                        registers; the slab is read-modified-written once per pass.
+//  - store_half_kernel:  fp16 only: one thread per column, grid-stride over rows; rounds the
+//                        filtered float rows to half into the half layered array (a surface).
 // The texture (bilinear, border 0, unnormalised) computes sample_bilinear() of fdk_math.hpp
-// with the hardware's 8-bit fractional weights.
+// with the hardware's 8-bit fractional weights. backproject_kernel is a template over the
+// slab's storage: float (+=) or __half (float sum of the pass added, rounded to half).
 // Test: tests/recon/test_fdk.cpp (parameterised over backends; the CUDA cases run where a GPU is).
 #include <cstddef>
 #include <string>
@@ -56,8 +59,13 @@ __global__ void ramp_gain_kernel(float2* __restrict__ spectrum, int bins, int to
   }
 }
 
+/// The slab's storage: float adds the pass in float; __half adds it in float and rounds.
+__device__ __forceinline__ void accumulate(float* p, float sum) { *p += sum; }
+__device__ __forceinline__ void accumulate(__half* p, float sum) { *p = __float2half_rn(__half2float(*p) + sum); }
+
+template <class Voxel>
 __global__ void __launch_bounds__(kBpBlockX * kBpBlockY)
-    backproject_kernel(cudaTextureObject_t filtered, int nviews, int layer0, float* __restrict__ slab, int nx,
+    backproject_kernel(cudaTextureObject_t filtered, int nviews, int layer0, Voxel* __restrict__ slab, int nx,
                        int ny, int nz) {
   const int i = blockIdx.x * blockDim.x + threadIdx.x;
   const int j = blockIdx.y * blockDim.y + threadIdx.y;
@@ -92,10 +100,21 @@ __global__ void __launch_bounds__(kBpBlockX * kBpBlockY)
   }
 
   const size_t plane = size_t(nx) * size_t(ny);
-  float* out = slab + size_t(k0) * plane + size_t(j) * size_t(nx) + size_t(i);
+  Voxel* out = slab + size_t(k0) * plane + size_t(j) * size_t(nx) + size_t(i);
 #pragma unroll
   for (int kk = 0; kk < kVoxelsPerThread; ++kk) {
-    if (kk < nk) out[size_t(kk) * plane] += acc[kk];
+    if (kk < nk) accumulate(out + size_t(kk) * plane, acc[kk]);
+  }
+}
+
+__global__ void store_half_kernel(const float* __restrict__ data, int pitch, int cols, int rows, int total_rows,
+                                  cudaSurfaceObject_t surface) {
+  const int c = blockIdx.x * blockDim.x + threadIdx.x;
+  if (c >= cols) return;
+  for (int row = blockIdx.y; row < total_rows; row += gridDim.y) {
+    const int v = row / rows, r = row - v * rows;
+    const __half h = __float2half_rn(data[size_t(row) * size_t(pitch) + size_t(c)]);
+    surf2DLayeredwrite(__half_as_ushort(h), surface, c * int(sizeof(unsigned short)), r, v);
   }
 }
 
@@ -105,7 +124,7 @@ int rows_grid_y(int total_rows) { return total_rows < kMaxGridY ? total_rows : k
 
 void check_kernels_loadable() {
   cudaFuncAttributes attr{};
-  const cudaError_t err = cudaFuncGetAttributes(&attr, backproject_kernel);
+  const cudaError_t err = cudaFuncGetAttributes(&attr, backproject_kernel<float>);
   if (err == cudaErrorNoKernelImageForDevice || err == cudaErrorInvalidDeviceFunction) {
     (void)cudaGetLastError();
     int device = 0, major = 0, minor = 0;
@@ -138,7 +157,9 @@ void launch_ramp_gain(float2* spectrum, int bins, int total_rows, const float* r
   VS_CUDA_CHECK_LAUNCH();
 }
 
-void launch_backproject(const BpView* params, int nviews, int layer0, cudaTextureObject_t filtered, float* slab,
+namespace {
+template <class Voxel>
+void backproject_passes(const BpView* params, int nviews, int layer0, cudaTextureObject_t filtered, Voxel* slab,
                         int nx, int ny, int nz, cudaStream_t stream) {
   if (nviews <= 0 || nx <= 0 || ny <= 0 || nz <= 0) return;
   const dim3 block(kBpBlockX, kBpBlockY);
@@ -154,9 +175,30 @@ void launch_backproject(const BpView* params, int nviews, int layer0, cudaTextur
     const int n = nviews - first < kViewsPerPass ? nviews - first : kViewsPerPass;
     VS_CUDA_CHECK(cudaMemcpyToSymbolAsync(c_pass_views, params + first, sizeof(BpView) * size_t(n), 0,
                                           cudaMemcpyHostToDevice, stream));
-    backproject_kernel<<<grid, block, 0, stream>>>(filtered, n, layer0 + first, slab, nx, ny, nz);
+    backproject_kernel<Voxel><<<grid, block, 0, stream>>>(filtered, n, layer0 + first, slab, nx, ny, nz);
     VS_CUDA_CHECK_LAUNCH();
   }
+}
+}  // namespace
+
+void launch_backproject(const BpView* params, int nviews, int layer0, cudaTextureObject_t filtered, float* slab,
+                        int nx, int ny, int nz, cudaStream_t stream) {
+  backproject_passes(params, nviews, layer0, filtered, slab, nx, ny, nz, stream);
+}
+
+void launch_backproject_half(const BpView* params, int nviews, int layer0, cudaTextureObject_t filtered,
+                             __half* slab, int nx, int ny, int nz, cudaStream_t stream) {
+  backproject_passes(params, nviews, layer0, filtered, slab, nx, ny, nz, stream);
+}
+
+void launch_store_half(const float* rows_data, int pitch, int cols, int rows, int count,
+                       cudaSurfaceObject_t surface, cudaStream_t stream) {
+  const int total_rows = count * rows;
+  if (total_rows <= 0 || cols <= 0) return;
+  const dim3 block(kRowBlock);
+  const dim3 grid((unsigned(cols) + kRowBlock - 1) / kRowBlock, unsigned(rows_grid_y(total_rows)));
+  store_half_kernel<<<grid, block, 0, stream>>>(rows_data, pitch, cols, rows, total_rows, surface);
+  VS_CUDA_CHECK_LAUNCH();
 }
 
 }  // namespace voidscan::cuda

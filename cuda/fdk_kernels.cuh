@@ -9,15 +9,20 @@
 //  3. launch_ramp_gain:   spectrum bin k *= response[k];
 //  4. (cuFFT C2R, in place; copy of the first cols samples of each row into a layered array)
 //  5. launch_backproject: the batch's views, in passes of <= kViewsPerPass, into the z-slab.
+// Precision::fp16 (recon/backend.hpp): step 4's copy is launch_store_half instead (float rows
+// rounded to half, written through a surface into a half layered array), and the slab is half:
+// launch_backproject_half adds each pass's float sum to it, rounded to half.
 // Test: tests/recon/test_fdk.cpp (parameterised over backends; the CUDA cases run where a GPU is).
 #pragma once
+#include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
 #include "recon/fdk_math.hpp"
 
 namespace voidscan::cuda {
 
-/// Views whose parameters sit in __constant__ memory for one backprojection launch.
+/// Views whose parameters sit in __constant__ memory for one backprojection launch: one pass,
+/// which is also the fp16 rounding pass (kHalfPassViews of recon/backend.hpp; checked there).
 inline constexpr int kViewsPerPass = 64;
 /// Voxels along z accumulated by one backprojection thread.
 inline constexpr int kVoxelsPerThread = 8;
@@ -56,5 +61,16 @@ void launch_ramp_gain(float2* spectrum, int bins, int total_rows, const float* r
 /// View v samples layer layer0 + v of `filtered` at (c + 0.5, r + 0.5).
 void launch_backproject(const BpView* params, int nviews, int layer0, cudaTextureObject_t filtered,
                         float* slab, int nx, int ny, int nz, cudaStream_t stream);
+
+/// fp16: rows of the filtered batch (`count` views x `rows` rows of `pitch` floats; the image of
+/// view v, row r starts at rows_data[(v * rows + r) * pitch]) -> layers [0, count) of the half
+/// array behind `surface`, columns [0, cols), each value rounded to nearest half.
+void launch_store_half(const float* rows_data, int pitch, int cols, int rows, int count,
+                       cudaSurfaceObject_t surface, cudaStream_t stream);
+
+/// launch_backproject() for a half slab: each pass's contributions are summed in float from
+/// zero and added to the voxel, the result rounded to half.
+void launch_backproject_half(const BpView* params, int nviews, int layer0, cudaTextureObject_t filtered,
+                             __half* slab, int nx, int ny, int nz, cudaStream_t stream);
 
 }  // namespace voidscan::cuda

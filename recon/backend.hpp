@@ -15,13 +15,51 @@ namespace voidscan {
 enum class Device { automatic, cpu, cuda };
 [[nodiscard]] Device parse_device(const std::string& name);  ///< "auto" | "cpu" | "cuda"
 
+/// How the backends store intermediate results. Both backends compute the same function in
+/// either mode; fp16 rounds (IEEE binary16, round to nearest even) at exactly these points:
+///  1. each filtered projection pixel, after the ramp filter, before backprojection samples it
+///     (bilinear interpolation then runs in float32 on the rounded values);
+///  2. each slab voxel, after each pass: a pass is up to kHalfPassViews consecutive views of one
+///     add_views() call (views [first, first + 64), [first + 64, first + 128), ...), whose
+///     contributions are summed in float32 from zero and then added to the voxel, the sum
+///     rounded to half: voxel = half(voxel + sum over the pass).
+/// The CUDA backend stores both as half (a half-float layered texture, a half slab), which halves
+/// that memory; the CPU backend keeps the rounded values in float32 (its buffers are the caller's
+/// volume and one batch, so half storage would save little there).
+enum class Precision {
+  fp32,  ///< everything in float32 (default)
+  fp16,  ///< filtered projections and slab rounded to IEEE half, as above
+};
+/// Views per fp16 rounding pass (the CUDA backend's views per backprojection launch).
+inline constexpr int kHalfPassViews = 64;
+[[nodiscard]] Precision parse_precision(const std::string& name);  ///< "fp32" | "fp16"
+
 struct BackendOptions {
   /// Upper bound on device memory the CUDA backend may use, bytes. 0 = 90 % of what is free.
   /// Lower it to force z-slabbing (tests do). Ignored by the CPU backend.
   size_t gpu_memory_limit_bytes = 0;
+  /// Upper bound on host memory for the z-slab and the batch buffers, bytes: the CPU backend
+  /// slabs in z to stay under it, and reconstruct_to_file() sizes its host slab by it (for
+  /// either backend). 0 = three quarters of the machine's physical memory. Lower it to force
+  /// z-slabbing (tests do) or to leave memory to other programs.
+  size_t host_memory_limit_bytes = 0;
   /// Number of views processed per batch. Range 1..1024, default 32.
   int batch_views = 32;
+  /// Storage precision of filtered projections and of the slab. Default fp32.
+  Precision precision = Precision::fp32;
 };
+
+/// The host memory limit in effect: options.host_memory_limit_bytes, or 3/4 of physical memory.
+[[nodiscard]] size_t effective_host_memory_limit(const BackendOptions& options);
+
+/// Host bytes the pipeline and the CPU backend hold besides the slab, for a plan and options:
+/// the two projection batches the pipeline double-buffers, the CPU backend's filtered batch
+/// (with its one-pixel border) and per-thread FFT rows. Used to size slabs under the limit.
+[[nodiscard]] size_t host_batch_bytes(const FdkPlan& plan, const BackendOptions& options);
+
+/// Largest number of z slices of `grid` whose float32 slab fits in the host memory limit next to
+/// host_batch_bytes(). Throws RuntimeFailure when not even one slice fits.
+[[nodiscard]] int host_slab_slices(const FdkPlan& plan, const BackendOptions& options, const VolumeGrid& grid);
 
 struct DeviceMemoryStats {
   size_t peak_bytes = 0;  ///< highest device memory held by this backend at once
@@ -44,6 +82,10 @@ class FdkBackend {
   /// Finishes the slab: when it returns, `out` given to begin_slab holds the result.
   virtual void end_slab() = 0;
   [[nodiscard]] virtual DeviceMemoryStats device_memory() const { return {}; }
+  /// Time spent in backprojection alone so far, seconds: the "kernel time" of the benchmarks.
+  /// CUDA: the backprojection kernels' own time (CUDA events around each batch's launches,
+  /// read at end_slab); CPU: wall time of the backprojection loops.
+  [[nodiscard]] virtual double backprojection_seconds() const { return 0; }
 };
 
 /// Number of usable CUDA devices; 0 (and `why` set) when built without CUDA or none is present.

@@ -9,6 +9,12 @@
 //     (backproject_row(), vectorised),
 //     bilinear sampling with zero outside (sample_bilinear_bordered(): filtered images are kept
 //     with a one-pixel zero border), weight bp_scale / w^2.
+// Slabs: max_slab_slices() fits the slab into the host memory limit (host_slab_slices(),
+// recon/backend.hpp), so the pipeline slabs in z exactly as it does for the CUDA backend.
+// Precision::fp16 (recon/backend.hpp states the function): filtered pixels rounded to half in
+// step 2; in step 3 each voxel row sums a pass of kHalfPassViews views in float from zero and
+// adds it to the slab rounded to half, the CUDA backend's rounding points (its values stay
+// float32 here: only the rounding is the same).
 // Threads: TBB over (view, row) for filtering and over voxel rows for backprojection.
 // Test: tests/recon/test_fdk.cpp (every test body runs on this backend).
 #include <fftw3.h>
@@ -17,6 +23,7 @@
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
+#include <chrono>
 #include <complex>
 #include <cstring>
 #include <mutex>
@@ -26,6 +33,9 @@
 
 namespace voidscan {
 namespace {
+
+/// IEEE binary16 rounding (round to nearest even; overflow to infinity), back in float.
+inline float round_to_half(float x) { return float(static_cast<_Float16>(x)); }
 
 /// FFTW's planner is not thread-safe; plans are made under this lock, executed without it.
 std::mutex& fftw_planner_mutex() {
@@ -86,7 +96,7 @@ class CpuBackend final : public FdkBackend {
   CpuBackend& operator=(const CpuBackend&) = delete;
 
   std::string name() const override { return "cpu"; }
-  int max_slab_slices(const VolumeGrid& grid) const override { return grid.nz; }
+  int max_slab_slices(const VolumeGrid& grid) const override { return host_slab_slices(plan_, options_, grid); }
 
   void begin_slab(const VolumeGrid& grid, int z0, int z1, float* out) override {
     grid_ = grid;
@@ -98,8 +108,11 @@ class CpuBackend final : public FdkBackend {
 
   void add_views(const float* log_projections, int first, int count) override {
     filter(log_projections, first, count);
+    const auto t = std::chrono::steady_clock::now();
     backproject(first, count);
+    backprojection_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
   }
+  double backprojection_seconds() const override { return backprojection_seconds_; }
 
   void end_slab() override { out_ = nullptr; }
 
@@ -124,7 +137,10 @@ class CpuBackend final : public FdkBackend {
           w.spec[k][1] *= response[k];
         }
         fftwf_execute_dft_c2r(inverse_, w.spec.get(), w.real.get());
-        std::memcpy(filtered_.data() + image * view + pitch * (r + 1) + 1, w.real.get(), sizeof(float) * out_cols);
+        float* dst = filtered_.data() + image * view + pitch * (r + 1) + 1;
+        std::memcpy(dst, w.real.get(), sizeof(float) * out_cols);
+        if (options_.precision == Precision::fp16)
+          for (int c = 0; c < out_cols; ++c) dst[c] = round_to_half(dst[c]);
       }
     });
   }
@@ -134,20 +150,34 @@ class CpuBackend final : public FdkBackend {
     const int nx = grid_.nx, ny = grid_.ny;
     const int pitch = cols + 2;
     const size_t image = size_t(pitch) * (rows + 2);
+    // fp32: one pass over all views, straight into the slab; fp16: passes of kHalfPassViews
+    // summed from zero in `sum`, then added to the slab rounded to half.
+    const bool half = options_.precision == Precision::fp16;
+    const int pass = half ? kHalfPassViews : std::max(count, 1);
     tbb::parallel_for(tbb::blocked_range2d<int>(z0_, z1_, 1, 0, ny, 4), [&](const tbb::blocked_range2d<int>& r) {
+      std::vector<float>* sum = half ? &pass_sums_.local() : nullptr;
       for (int k = r.rows().begin(); k != r.rows().end(); ++k) {
         for (int j = r.cols().begin(); j != r.cols().end(); ++j) {
           float* row = out_ + (size_t(k - z0_) * ny + j) * nx;
           const Vec3 x0 = grid_.voxel_center(0, j, k);
-          for (int v = 0; v < count; ++v) {
-            const auto& m = plan_.matrices[first + v].m;
-            const float* img = filtered_.data() + image * v;
-            const float scale = plan_.views[first + v].bp_scale;
-            // homogeneous coordinates of voxel (0, j, k) in double, then float steps along x
-            backproject_row(row, nx, img, pitch, cols, rows, float(m[0] * x0.x + m[1] * x0.y + m[2] * x0.z + m[3]),
-                            float(m[4] * x0.x + m[5] * x0.y + m[6] * x0.z + m[7]),
-                            float(m[8] * x0.x + m[9] * x0.y + m[10] * x0.z + m[11]), float(m[0] * grid_.sx),
-                            float(m[4] * grid_.sx), float(m[8] * grid_.sx), scale);
+          for (int p0 = 0; p0 < count; p0 += pass) {
+            float* dst = row;
+            if (half) {
+              sum->assign(size_t(nx), 0.f);
+              dst = sum->data();
+            }
+            for (int v = p0; v < std::min(count, p0 + pass); ++v) {
+              const auto& m = plan_.matrices[first + v].m;
+              const float* img = filtered_.data() + image * v;
+              const float scale = plan_.views[first + v].bp_scale;
+              // homogeneous coordinates of voxel (0, j, k) in double, then float steps along x
+              backproject_row(dst, nx, img, pitch, cols, rows, float(m[0] * x0.x + m[1] * x0.y + m[2] * x0.z + m[3]),
+                              float(m[4] * x0.x + m[5] * x0.y + m[6] * x0.z + m[7]),
+                              float(m[8] * x0.x + m[9] * x0.y + m[10] * x0.z + m[11]), float(m[0] * grid_.sx),
+                              float(m[4] * grid_.sx), float(m[8] * grid_.sx), scale);
+            }
+            if (half)
+              for (int i = 0; i < nx; ++i) row[i] = round_to_half(row[i] + dst[i]);
           }
         }
       }
@@ -159,9 +189,11 @@ class CpuBackend final : public FdkBackend {
   tbb::enumerable_thread_specific<RowWork> work_;
   fftwf_plan forward_ = nullptr, inverse_ = nullptr;
   std::vector<float> filtered_;
+  tbb::enumerable_thread_specific<std::vector<float>> pass_sums_;  ///< fp16: one row's pass sum
   VolumeGrid grid_;
   int z0_ = 0, z1_ = 0;
   float* out_ = nullptr;
+  double backprojection_seconds_ = 0;
 };
 
 }  // namespace

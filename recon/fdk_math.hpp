@@ -14,6 +14,12 @@
 // (dbeta_i the view's angular weight, R_i the source distance to the z axis, k = 1/2 for a
 // full scan without other redundancy weights, 1 otherwise): R_i D_i / L(x)^2 is FDK's
 // distance weight with L(x) = |w_i(x)| / |u x v| the depth of x along the detector normal.
+//
+// Parallel beam (FBP, Kak & Slaney ch. 3.3) is the same machinery with: no cosine weight
+// (FdkView::parallel), an affine P (w = 1, so no distance weight), the ramp filter in detector
+// mm (= object mm, no magnification) and bp_scale_i = dtheta_i with sum dtheta = pi: angular
+// weights are computed on doubled angles (a ray and its opposite are the same line), so a scan
+// over 180 degrees is complete and one over 360 degrees counts every line twice, half each.
 #pragma once
 
 #include <math.h>  // sinf, sqrtf, atan2f, floorf: host and device
@@ -47,6 +53,7 @@ struct FdkView {
   float c_axis;         ///< displaced: column where the rotation axis projects
   float overlap_half;   ///< displaced: half-width of the doubly-measured band, pixels (> 0)
   float side;           ///< displaced: +1 when the larger part of the detector lies at larger columns
+  int parallel;         ///< 1: parallel beam (no cosine weight; P is affine, w = 1), 0: cone beam
 };
 
 VS_HD float vs_sin2(float x) {
@@ -75,7 +82,7 @@ VS_HD float preweight(const FdkView& w, int c, int r, int cols, int rows) {
   const float qx = w.det[0] + fc * w.u[0] + fr * w.v[0] - w.src[0];
   const float qy = w.det[1] + fc * w.u[1] + fr * w.v[1] - w.src[1];
   const float qz = w.det[2] + fc * w.u[2] + fr * w.v[2] - w.src[2];
-  float weight = w.D / sqrtf(qx * qx + qy * qy + qz * qz);
+  float weight = w.parallel ? 1.f : w.D / sqrtf(qx * qx + qy * qy + qz * qz);
   if (w.redundancy == int(Redundancy::parker)) {
     // fan angle in the xy plane between the ray to the pixel and the ray to the z axis
     const float cx = -w.src[0], cy = -w.src[1];

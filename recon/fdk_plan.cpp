@@ -16,6 +16,7 @@ constexpr double kDeg = kPi / 180.0;
 /// Half-fan angle of a view in the xy plane: the largest angle between the ray to the z axis
 /// and the rays to the detector's two edges.
 double half_fan_angle(const Detector& det, const ViewGeometry& v) {
+  if (v.parallel) return 0;
   const double cx = -v.source.x, cy = -v.source.y;
   double g = 0;
   for (double sgn : {-0.5, 0.5}) {
@@ -84,7 +85,28 @@ FdkPlan plan_fdk(const Geometry& g, FilterWindow window) {
     angles.push_back(source_angle(v));
     max_fan = std::max(max_fan, half_fan_angle(det, v));
   }
-  const std::vector<double> dbeta = angular_weights(angles, cov.full);
+  const bool parallel = is_parallel(g);
+  std::vector<double> dbeta = angular_weights(angles, cov.full);
+  if (parallel) {
+    // A parallel ray at angle t and its opposite at t + pi measure the same line: weights on
+    // doubled angles, halved, sum to pi over any scan that covers 180 degrees.
+    Geometry doubled;
+    doubled.detector = det;
+    std::vector<double> a2;
+    for (double a : angles) {
+      a2.push_back(2 * a);
+      ViewGeometry v;
+      v.source = {std::cos(2 * a), std::sin(2 * a), 0};
+      doubled.views.push_back(v);
+    }
+    const AngularCoverage c2 = angular_coverage(doubled);
+    dbeta = angular_weights(a2, c2.full);
+    for (double& w : dbeta) w *= 0.5;
+    plan.coverage_deg = c2.full ? std::max(180.0, plan.coverage_deg) : 0.5 * c2.coverage_rad / kDeg;
+    if (!c2.full)
+      plan.warnings.push_back(fmt::format(
+          "parallel-beam coverage {:.1f} deg is less than 180 deg: expect limited-angle artefacts", plan.coverage_deg));
+  }
 
   // Projection matrices (the column shift below is added later), and where the rotation axis
   // projects on each detector (at the source's height).
@@ -92,14 +114,22 @@ FdkPlan plan_fdk(const Geometry& g, FilterWindow window) {
   std::vector<double> c_axis(g.views.size());
   for (size_t i = 0; i < g.views.size(); ++i) {
     const ProjectionMatrix& p = plan.matrices[i] = projection_matrix(det, g.views[i]);
-    const double z = g.views[i].source.z;
+    const double z = g.views[i].parallel ? g.views[i].detector_center.z : g.views[i].source.z;
     c_axis[i] = (p.m[2] * z + p.m[3]) / (p.m[10] * z + p.m[11]);
     mean_axis_offset += (c_axis[i] - 0.5 * (det.cols - 1)) / g.views.size();
   }
 
   double k = 0.5;
   double delta = 0;
-  if (!cov.full) {
+  if (parallel) {
+    // 360 degrees with the axis off the detector centre: displaced-detector weights pair each
+    // ray with its opposite over the full circle (weights on single angles, sum 2 pi, k = 1).
+    k = 1.0;
+    if (cov.full && std::abs(mean_axis_offset) > 0.02 * det.cols) {
+      plan.redundancy = Redundancy::displaced;
+      dbeta = angular_weights(angles, true);
+    }
+  } else if (!cov.full) {
     plan.redundancy = Redundancy::parker;
     k = 1.0;
     delta = 0.5 * (cov.coverage_rad - kPi);
@@ -133,9 +163,10 @@ FdkPlan plan_fdk(const Geometry& g, FilterWindow window) {
     for (int j = 0; j < 4; ++j) p.m[j] += plan.col_shift * p.m[8 + j];  // column c -> c + col_shift
     for (int j = 0; j < 12; ++j) f.P[j] = float(p.m[j]);
     const Vec3 n = cross(v.u, v.v);
-    const double D = std::abs(dot(normalized(n), v.detector_center - v.source));
+    const double D = v.parallel ? 0.0 : std::abs(dot(normalized(n), v.detector_center - v.source));
     const double R = std::hypot(v.source.x, v.source.y);
-    f.bp_scale = float(dbeta[i] * R * D * dot(n, n) * k);
+    f.bp_scale = float(v.parallel ? dbeta[i] * k : dbeta[i] * R * D * dot(n, n) * k);
+    f.parallel = v.parallel ? 1 : 0;
     const Vec3* vecs[4] = {&v.source, &v.detector_center, &v.u, &v.v};
     float* dst[4] = {f.src, f.det, f.u, f.v};
     for (int j = 0; j < 4; ++j) {

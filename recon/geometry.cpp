@@ -31,12 +31,46 @@ Geometry expand_circular(const Detector& det, const CircularSpec& spec) {
   g.views.reserve(spec.angles_deg.size());
   for (double a : spec.angles_deg) {
     const double t = a * kDeg;
-    g.views.push_back({rotate_z(s0, t), rotate_z(d0, t), rotate_z(u0, t), rotate_z(v0, t), a});
+    g.views.push_back({rotate_z(s0, t), rotate_z(d0, t), rotate_z(u0, t), rotate_z(v0, t), a, false, {}});
   }
   return g;
 }
 
+Geometry expand_parallel(const Detector& det, const std::vector<double>& angles_deg, double cor_offset_mm,
+                         std::array<double, 2> detector_offset_mm, double detector_tilt_deg) {
+  CircularSpec spec;
+  spec.sod_mm = 1;  // placeholder source, replaced below
+  spec.sdd_mm = 1;
+  spec.angles_deg = angles_deg;
+  spec.cor_offset_mm = cor_offset_mm;
+  spec.detector_offset_mm = detector_offset_mm;
+  spec.detector_tilt_deg = detector_tilt_deg;
+  Geometry g = expand_circular(det, spec);
+  for (auto& v : g.views) {
+    const double t = v.angle_deg * kDeg;
+    v.parallel = true;
+    v.ray = rotate_z({0, 1, 0}, t);
+    v.source = {};
+  }
+  return g;
+}
+
+namespace {
+/// Parallel beam: c = (v x d).(x - dc) / N + cc, r = (d x u).(x - dc) / N + rc with
+/// N = (u x v).d (Cramer's rule on dc + a u + b v = x + t d); w = 1.
+ProjectionMatrix parallel_projection_matrix(const Detector& det, const ViewGeometry& view) {
+  const Vec3 d = view.ray, dc = view.detector_center;
+  const double n = dot(cross(view.u, view.v), d);
+  const Vec3 k0 = (1.0 / n) * cross(view.v, d), k1 = (1.0 / n) * cross(d, view.u);
+  ProjectionMatrix p;
+  p.m = {k0.x, k0.y, k0.z, 0.5 * (det.cols - 1) - dot(k0, dc), k1.x, k1.y, k1.z, 0.5 * (det.rows - 1) - dot(k1, dc),
+         0,    0,    0,    1};
+  return p;
+}
+}  // namespace
+
 ProjectionMatrix projection_matrix(const Detector& det, const ViewGeometry& view) {
+  if (view.parallel) return parallel_projection_matrix(det, view);
   // Solve d + a u + b v = s + t (x - s) by Cramer's rule (det[a,b,c] = (a x b).c):
   //   a = ((s-d) x v).(s-x) / (u x v).(s-x),  b = (u x (s-d)).(s-x) / (u x v).(s-x).
   // Each numerator and the denominator is linear in x: k.(s - x) = -k.x + k.s.
@@ -94,6 +128,22 @@ GeometrySummary summarize(const Geometry& g) {
   s.coverage_deg = ac.coverage_rad / kDeg;
   const bool full = ac.full;
   for (const auto& v : g.views) {
+    if (v.parallel) {
+      // No source: magnification 1; the field of view is bounded by the edge rays' distance
+      // from the z axis in the xy plane, its height by the detector's.
+      const double half = 0.5 * det.cols;
+      const Vec3 d = v.ray;
+      const double len = std::hypot(d.x, d.y);
+      auto signed_dist = [&](Vec3 p) { return len > 0 ? (d.x * (-p.y) - d.y * (-p.x)) / len : 0.0; };
+      const double d0 = signed_dist(v.detector_center - half * v.u), d1 = signed_dist(v.detector_center + half * v.u);
+      double view_fov = 0;
+      if (d0 * d1 < 0) view_fov = full ? std::max(std::abs(d0), std::abs(d1)) : std::min(std::abs(d0), std::abs(d1));
+      fov = std::min(fov, view_fov);
+      half_h = std::min(half_h, 0.5 * det.rows * norm(v.v));
+      sod += 1;
+      sdd += 1;
+      continue;
+    }
     const double r = std::hypot(v.source.x, v.source.y);
     const Vec3 nrm = normalized(cross(v.u, v.v));
     const double d = std::abs(dot(nrm, v.detector_center - v.source));
@@ -115,9 +165,9 @@ GeometrySummary summarize(const Geometry& g) {
     const double mag = d / std::max(r, 1e-12);
     half_h = std::min(half_h, 0.5 * det.rows * norm(v.v) / mag);
   }
-  s.mean_sod_mm = sod / g.views.size();
-  s.mean_sdd_mm = sdd / g.views.size();
-  s.magnification = s.mean_sdd_mm / s.mean_sod_mm;
+  s.mean_sod_mm = is_parallel(g) ? 0 : sod / g.views.size();
+  s.mean_sdd_mm = is_parallel(g) ? 0 : sdd / g.views.size();
+  s.magnification = is_parallel(g) ? 1.0 : s.mean_sdd_mm / s.mean_sod_mm;
   s.fov_radius_mm = fov;
   s.fov_half_height_mm = half_h;
   return s;
@@ -135,6 +185,12 @@ VolumeGrid default_grid(const Geometry& g) {
   // z of the central ray where it crosses the rotation axis, averaged over views
   double zc = 0;
   for (const auto& v : g.views) {
+    if (v.parallel) {  // the central ray's point nearest to the z axis in xy
+      const double dxy = v.ray.x * v.ray.x + v.ray.y * v.ray.y;
+      const double t = dxy > 0 ? -(v.detector_center.x * v.ray.x + v.detector_center.y * v.ray.y) / dxy : 0;
+      zc += v.detector_center.z + t * v.ray.z;
+      continue;
+    }
     const double r = std::hypot(v.source.x, v.source.y);
     const Vec3 to_det = v.detector_center - v.source;
     const double dxy = std::hypot(to_det.x, to_det.y);
@@ -155,8 +211,15 @@ void validate(const Geometry& g, const std::string& file) {
   for (size_t i = 0; i < g.views.size(); ++i) {
     const auto& v = g.views[i];
     const std::string at = "projections[" + std::to_string(i) + "].";
+    if (v.parallel != g.views.front().parallel)
+      throw InputError(file, at + (v.parallel ? "ray_mm" : "source_mm"),
+                       "mixes parallel-beam (ray_mm) and cone-beam (source_mm) views");
+    if (v.parallel) {
+      if (!finite(v.ray)) throw InputError(file, at + "ray_mm", "contains a non-finite number (NaN or infinity)");
+      if (norm(v.ray) == 0) throw InputError(file, at + "ray_mm", "zero-length direction");
+    }
     const std::pair<const char*, Vec3> vecs[] = {
-        {"source_mm", v.source}, {"detector_center_mm", v.detector_center}, {"u_mm", v.u}, {"v_mm", v.v}};
+        {v.parallel ? "ray_mm" : "source_mm", v.parallel ? v.ray : v.source}, {"detector_center_mm", v.detector_center}, {"u_mm", v.u}, {"v_mm", v.v}};
     for (const auto& [name, vec] : vecs)
       if (!finite(vec)) throw InputError(file, at + name, "contains a non-finite number (NaN or infinity)");
     const double lu = norm(v.u), lv = norm(v.v);
@@ -170,6 +233,11 @@ void validate(const Geometry& g, const std::string& file) {
                                               " mm disagrees with detector.pixel_size_mm[1] = " + std::to_string(d.dv_mm));
     const Vec3 n = cross(v.u, v.v);
     if (norm(n) < 1e-6 * lu * lv) throw InputError(file, at + "v_mm", "u and v are parallel");
+    if (v.parallel) {
+      if (std::abs(dot(normalized(n), normalized(v.ray))) < 1e-6)
+        throw InputError(file, at + "ray_mm", "the rays run parallel to the detector plane");
+      continue;
+    }
     const double dist = std::abs(dot(normalized(n), v.detector_center - v.source));
     if (dist < 1e-6) throw InputError(file, at + "source_mm", "the source lies in the detector plane");
   }

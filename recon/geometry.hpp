@@ -36,13 +36,18 @@ struct Detector {
   double dv_mm = 0;     ///< pitch along v, mm, > 0
 };
 
-/// One projection's geometry, in world mm.
+/// One projection's geometry, in world mm. Cone beam (the default): rays run from `source`
+/// to each pixel. Parallel beam (`parallel` true, e.g. ZEISS nano-CT / synchrotron): every ray
+/// runs along `ray` (a direction, any length > 0) and hits the detector at the pixel; `source`
+/// is unused.
 struct ViewGeometry {
-  Vec3 source;           ///< focal spot position
+  Vec3 source;           ///< focal spot position (cone beam)
   Vec3 detector_center;  ///< centre of the detector (between pixels when cols/rows are even)
   Vec3 u;                ///< one column step (length = pixel pitch along u)
   Vec3 v;                ///< one row step (length = pixel pitch along v)
   double angle_deg = 0;  ///< informational: the stage angle as the manifest gave it
+  bool parallel = false; ///< parallel beam: rays along `ray`, no source point
+  Vec3 ray;              ///< parallel beam: direction of the rays (towards the detector)
 };
 
 struct Geometry {
@@ -83,6 +88,7 @@ struct VolumeGrid {
 /// 3x4 projective map, row-major, from world mm (x, y, z, 1) to (c w, r w, w) where (c, r)
 /// is the detector pixel index (column, row; pixel centres at integers) the ray from the
 /// source through the point hits. w = -(u x v).(x - source): negative in front of the source.
+/// Parallel beam: an affine map, last row (0, 0, 0, 1) (w = 1 everywhere).
 struct ProjectionMatrix {
   std::array<double, 12> m{};
 };
@@ -121,7 +127,20 @@ struct GeometrySummary {
 void validate(const Geometry& g, const std::string& file);
 
 /// Source angle about +z in radians (atan2 of the source's xy position, counter-clockwise).
-[[nodiscard]] inline double source_angle(const ViewGeometry& v) { return std::atan2(v.source.y, v.source.x); }
+/// Parallel beam: the angle of -ray (where a source would sit), so both forms agree.
+[[nodiscard]] inline double source_angle(const ViewGeometry& v) {
+  return v.parallel ? std::atan2(-v.ray.y, -v.ray.x) : std::atan2(v.source.y, v.source.x);
+}
+
+/// True when every view is parallel beam (mixed scans are rejected by validate()).
+[[nodiscard]] inline bool is_parallel(const Geometry& g) { return !g.views.empty() && g.views.front().parallel; }
+
+/// Circular parallel-beam shorthand (same frame as CircularSpec, no source): for angle t,
+/// ray(t) = Rz(t) (0, 1, 0), detector(t) = Rz(t) (off_u - cor, 0, off_v), u and v as in
+/// expand_circular (tilt included).
+[[nodiscard]] Geometry expand_parallel(const Detector& det, const std::vector<double>& angles_deg,
+                                       double cor_offset_mm = 0, std::array<double, 2> detector_offset_mm = {0, 0},
+                                       double detector_tilt_deg = 0);
 
 /// Angles closer than this (radians) are the same angle (a repeated 0/360 degree view).
 inline constexpr double kSameAngle = 1e-6;

@@ -466,7 +466,17 @@ void project_row(Tracer& tracer, const Detector& det, const ViewGeometry& view, 
   for (int c = 0; c < det.cols; ++c) {
     double sum = 0;
     for (double dv : off)
-      for (double du : off) sum += tracer.integral(view.source, detector_point(det, view, c + du, row + dv));
+      for (double du : off) {
+        const Vec3 q = detector_point(det, view, c + du, row + dv);
+        if (view.parallel) {
+          // Parallel beam: the whole line through the pixel (the detector plane may cut the
+          // phantom); far enough both ways to cover any phantom near the origin.
+          const Vec3 d = (2 * norm(q) + 1e4) * normalized(view.ray);
+          sum += tracer.integral(q - d, q + d);
+        } else {
+          sum += tracer.integral(view.source, q);
+        }
+      }
     out[c] = float(sum * weight);
   }
 }

@@ -127,7 +127,8 @@ void validate(const Phantom& phantom, const std::string& file = {});
 /// detector_center + (col - (cols-1)/2) u + (row - (rows-1)/2) v. Integers are pixel centres.
 [[nodiscard]] Vec3 detector_point(const Detector& det, const ViewGeometry& view, double col, double row);
 
-/// One view: rows x cols line integrals (row-major) into `out`. supersample s >= 1 averages
+/// One view: rows x cols line integrals (row-major) into `out` (parallel-beam views: along
+/// the whole line through each pixel in the ray direction). supersample s >= 1 averages
 /// s x s rays to the points (c + (i + 0.5)/s - 0.5, r + (j + 0.5)/s - 0.5) of each pixel.
 /// Validates the phantom; throws InputError for s < 1 or an empty detector. Multithreaded.
 void project_view(const Phantom& phantom, const Detector& det, const ViewGeometry& view, int supersample,

@@ -17,7 +17,7 @@
 #include <string>
 
 #include "recon/error.hpp"
-#include "recon/tiff_io.hpp"
+#include "recon/image_io.hpp"
 
 namespace voidscan {
 namespace {
@@ -30,10 +30,10 @@ std::vector<float> average_stack(const std::vector<std::filesystem::path>& files
   const size_t n = size_t(cols) * size_t(rows);
   std::vector<double> sum(n, 0.0);
   std::vector<float> page(n);
-  TiffReader reader;
+  ImageReader reader;  // TIFF, BMP or .txrm images (recon/image_io.hpp)
   size_t count = 0;
   for (const auto& file : files) {
-    const int pages = tiff_info(file).pages;
+    const int pages = image_info(file).pages;
     for (int p = 0; p < pages; ++p, ++count) {
       reader.read(file, p, cols, rows, page.data());
       for (size_t i = 0; i < n; ++i) sum[i] += page[i];

@@ -6,105 +6,19 @@
 #include <sstream>
 
 #include "recon/error.hpp"
+#include "recon/json_reader.hpp"
 #include "recon/volume_io.hpp"
 
 namespace voidscan {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
+using detail::nan_tokens_to_null;
+using detail::Reader;
+
 namespace {
 
 constexpr const char* kSchema = "voidscan.scan/1";
-
-/// JSON has no NaN or Infinity, but Python's json module writes them. Turn those bare tokens
-/// (outside strings) into null so the field reader can name the field that holds them.
-std::string nan_tokens_to_null(const std::string& text) {
-  std::string out;
-  out.reserve(text.size());
-  bool in_string = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char ch = text[i];
-    if (in_string) {
-      out += ch;
-      if (ch == '\\' && i + 1 < text.size()) out += text[++i];
-      else if (ch == '"') in_string = false;
-      continue;
-    }
-    if (ch == '"') in_string = true;
-    for (const char* tok : {"-Infinity", "Infinity", "NaN"}) {
-      const size_t len = std::char_traits<char>::length(tok);
-      if (text.compare(i, len, tok) == 0) {
-        out += "null";
-        i += len;
-        break;
-      }
-    }
-    if (i < text.size()) out += text[i];
-  }
-  return out;
-}
-
-/// Reads typed fields out of a JSON object, naming file and field path in every error.
-class Reader {
- public:
-  Reader(std::string file, std::vector<std::string>* warnings) : file_(std::move(file)), warnings_(warnings) {}
-
-  [[noreturn]] void fail(const std::string& field, const std::string& what) const {
-    throw InputError(file_, field, what);
-  }
-
-  void check_keys(const json& obj, const std::string& path, std::initializer_list<const char*> known) const {
-    const std::set<std::string> k(known.begin(), known.end());
-    for (const auto& [key, value] : obj.items())
-      if (!k.count(key)) warnings_->push_back(file_ + ": unknown key '" + join(path, key) + "' ignored");
-  }
-
-  const json& require(const json& obj, const std::string& path, const char* key) const {
-    if (!obj.is_object()) fail(path, "expected an object");
-    auto it = obj.find(key);
-    if (it == obj.end()) fail(join(path, key), "missing");
-    return *it;
-  }
-
-  double number(const json& v, const std::string& field) const {
-    if (v.is_null()) fail(field, "not a finite number (NaN, Infinity or null)");
-    if (!v.is_number()) fail(field, "expected a number, got " + std::string(v.type_name()));
-    const double d = v.get<double>();
-    if (!std::isfinite(d)) fail(field, "not a finite number");
-    return d;
-  }
-
-  int integer(const json& v, const std::string& field) const {
-    if (!v.is_number_integer()) fail(field, "expected an integer, got " + std::string(v.type_name()));
-    return v.get<int>();
-  }
-
-  std::vector<double> numbers(const json& v, const std::string& field, size_t n = 0) const {
-    if (!v.is_array()) fail(field, "expected a list of numbers");
-    if (n && v.size() != n) fail(field, "expected " + std::to_string(n) + " numbers, got " + std::to_string(v.size()));
-    std::vector<double> out;
-    for (size_t i = 0; i < v.size(); ++i) out.push_back(number(v[i], field + "[" + std::to_string(i) + "]"));
-    return out;
-  }
-
-  Vec3 vec3(const json& v, const std::string& field) const {
-    const auto n = numbers(v, field, 3);
-    return {n[0], n[1], n[2]};
-  }
-
-  std::string string(const json& v, const std::string& field) const {
-    if (!v.is_string()) fail(field, "expected a string");
-    return v.get<std::string>();
-  }
-
-  static std::string join(const std::string& path, const std::string& key) {
-    return path.empty() ? key : path + "." + key;
-  }
-
- private:
-  std::string file_;
-  std::vector<std::string>* warnings_;
-};
 
 std::vector<fs::path> path_list(const Reader& r, const json& v, const std::string& field, const fs::path& base) {
   std::vector<fs::path> out;
@@ -170,6 +84,8 @@ Scan load_scan(const fs::path& manifest) {
   r.check_keys(doc, "", {"schema", "name", "source", "description", "detector", "projections", "projection_stack",
                          "circular", "intensity", "volume"});
   if (doc.contains("name")) scan.name = r.string(doc["name"], "name");
+  if (doc.contains("source")) scan.source = r.string(doc["source"], "source");
+  scan.format = "voidscan scan.json";
   const fs::path base = manifest.parent_path();
 
   // detector
@@ -204,14 +120,20 @@ Scan load_scan(const fs::path& manifest) {
       const std::string at = "projections[" + std::to_string(i) + "]";
       const json& p = list[i];
       if (!p.is_object()) r.fail(at, "expected an object");
-      r.check_keys(p, at, {"file", "page", "angle_deg", "source_mm", "detector_center_mm", "u_mm", "v_mm"});
+      r.check_keys(p, at, {"file", "page", "angle_deg", "source_mm", "ray_mm", "detector_center_mm", "u_mm", "v_mm"});
       ProjectionSource src{base / r.string(r.require(p, at, "file"), at + ".file"), 0};
       if (p.contains("page")) src.page = r.integer(p["page"], at + ".page");
       if (src.page < 0) r.fail(at + ".page", "must be >= 0");
       scan.projections.push_back(src);
       if (circular) continue;
       ViewGeometry v;
-      v.source = r.vec3(r.require(p, at, "source_mm"), at + ".source_mm");
+      if (p.contains("ray_mm")) {
+        if (p.contains("source_mm")) r.fail(at + ".ray_mm", "give either source_mm (cone beam) or ray_mm (parallel beam)");
+        v.parallel = true;
+        v.ray = r.vec3(p["ray_mm"], at + ".ray_mm");
+      } else {
+        v.source = r.vec3(r.require(p, at, "source_mm"), at + ".source_mm");
+      }
       v.detector_center = r.vec3(r.require(p, at, "detector_center_mm"), at + ".detector_center_mm");
       v.u = r.vec3(r.require(p, at, "u_mm"), at + ".u_mm");
       v.v = r.vec3(r.require(p, at, "v_mm"), at + ".v_mm");
@@ -269,6 +191,7 @@ void save_scan(const Scan& scan, const fs::path& manifest) {
   json doc;
   doc["schema"] = kSchema;
   if (!scan.name.empty()) doc["name"] = scan.name;
+  if (!scan.source.empty()) doc["source"] = scan.source;
   const auto& d = scan.geometry.detector;
   doc["detector"] = {{"cols", d.cols}, {"rows", d.rows}, {"pixel_size_mm", {d.du_mm, d.dv_mm}}};
   json inten;
@@ -292,13 +215,15 @@ void save_scan(const Scan& scan, const fs::path& manifest) {
   for (size_t i = 0; i < scan.geometry.views.size(); ++i) {
     const auto& v = scan.geometry.views[i];
     const auto& p = scan.projections.at(i);
-    list.push_back({{"file", fs::relative(fs::absolute(p.file), base).generic_string()},
-                    {"page", p.page},
-                    {"angle_deg", v.angle_deg},
-                    {"source_mm", vec(v.source)},
-                    {"detector_center_mm", vec(v.detector_center)},
-                    {"u_mm", vec(v.u)},
-                    {"v_mm", vec(v.v)}});
+    json e = {{"file", fs::relative(fs::absolute(p.file), base).generic_string()},
+              {"page", p.page},
+              {"angle_deg", v.angle_deg},
+              {"detector_center_mm", vec(v.detector_center)},
+              {"u_mm", vec(v.u)},
+              {"v_mm", vec(v.v)}};
+    if (v.parallel) e["ray_mm"] = vec(v.ray);
+    else e["source_mm"] = vec(v.source);
+    list.push_back(e);
   }
   doc["projections"] = list;
   write_atomically(manifest, [&](const fs::path& tmp) {

@@ -33,12 +33,16 @@ struct Scan {
   IntensitySpec intensity;
   std::optional<VolumeGrid> volume;           ///< the manifest's default grid, if it gives one
   std::vector<std::string> warnings;          ///< e.g. unknown keys
+  std::string source;                         ///< optional provenance label (e.g. the vendor file it came from)
+  std::string format;                         ///< what it was read from: "voidscan scan.json", "Nikon .xtekct", ...
+  std::vector<std::string> fields_used;       ///< vendor readers: the fields that set the geometry / intensities
+  std::vector<std::string> fields_ignored;    ///< vendor readers: fields present but not used
 };
 
 /// Reads and validates a manifest. Throws InputError naming the file and field.
 [[nodiscard]] Scan load_scan(const std::filesystem::path& manifest);
 
-/// Writes a manifest with per-view vectors (paths written relative to the manifest's folder).
+/// Writes a manifest with per-view vectors (`ray_mm` for parallel-beam views) (paths written relative to the manifest's folder).
 /// Written to a temporary name and renamed.
 void save_scan(const Scan& scan, const std::filesystem::path& manifest);
 

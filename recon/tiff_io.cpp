@@ -297,46 +297,83 @@ void TiffReader::read(const fs::path& file, int page, int cols, int rows, float*
 
 namespace detail {
 
-/// Writes `pages` single-channel pages of cols x rows samples (float32 or uint16) to `file`
-/// as uncompressed strips of about 256 KiB; BigTIFF when the data would approach 4 GiB.
-/// page_data(p) returns page p's samples, valid until the next call, so callers can convert
-/// slab by slab. No rename here: callers wrap this in write_atomically. `display` is the
-/// name errors use (the final file rather than the temporary one).
-void write_tiff_pages(const fs::path& file, const fs::path& display, int cols, int rows, int pages,
-                      SampleType type, const std::function<const void*(int page)>& page_data,
-                      const std::string& description) {
+/// Pages are written as uncompressed strips of about 256 KiB; BigTIFF when the data would
+/// approach 4 GiB. `display` is the name errors use (the final file rather than the temporary).
+struct TiffPageWriter::Impl {
+  TiffPtr tif;
+  fs::path display;
+  int cols = 0, rows = 0, pages = 0, written = 0;
+  SampleType type = SampleType::float32;
+  size_t row_bytes = 0;
+  uint32_t rows_per_strip = 1;
+  std::string description;
+
+  [[noreturn]] void fail() const {
+    throw RuntimeFailure("cannot write " + display.string() + ": " + tiff_message("write error"),
+                         "check free disk space and permissions");
+  }
+};
+
+TiffPageWriter::TiffPageWriter(const fs::path& file, const fs::path& display, int cols, int rows, int pages,
+                               SampleType type, const std::string& description)
+    : impl_(std::make_unique<Impl>()) {
   if (cols <= 0 || rows <= 0 || pages <= 0)
     throw std::invalid_argument("write_tiff: cols, rows and pages must be positive");
   if (type != SampleType::float32 && type != SampleType::uint16)
     throw std::invalid_argument("write_tiff: only float32 and uint16 are written");
-  const size_t bps = bytes_per_sample(type);
-  const size_t row_bytes = size_t(cols) * bps;
-  const uint64_t total = uint64_t(row_bytes) * uint64_t(rows) * uint64_t(pages);
-  TiffPtr tif = open_tiff(file, total > 0xF0000000ull ? "w8" : "w", display);
-  const uint32_t rows_per_strip = uint32_t(std::clamp<size_t>((256 << 10) / row_bytes, 1, size_t(rows)));
+  Impl& d = *impl_;
+  d.display = display;
+  d.cols = cols, d.rows = rows, d.pages = pages, d.type = type, d.description = description;
+  d.row_bytes = size_t(cols) * bytes_per_sample(type);
+  const uint64_t total = uint64_t(d.row_bytes) * uint64_t(rows) * uint64_t(pages);
+  d.tif = open_tiff(file, total > 0xF0000000ull ? "w8" : "w", display);
+  d.rows_per_strip = uint32_t(std::clamp<size_t>((256 << 10) / d.row_bytes, 1, size_t(rows)));
+}
 
-  auto fail = [&]() {
-    throw RuntimeFailure("cannot write " + display.string() + ": " + tiff_message("write error"),
-                         "check free disk space and permissions");
-  };
-  for (int p = 0; p < pages; ++p) {
-    t_tiff_error.clear();
-    set_page_tags(tif.get(), cols, rows, type, rows_per_strip);
-    if (pages > 1) {
-      TIFFSetField(tif.get(), TIFFTAG_SUBFILETYPE, uint32_t(FILETYPE_PAGE));
-      TIFFSetField(tif.get(), TIFFTAG_PAGENUMBER, uint16_t(std::min(p, 65535)), uint16_t(std::min(pages, 65535)));
-    }
-    if (p == 0 && !description.empty()) TIFFSetField(tif.get(), TIFFTAG_IMAGEDESCRIPTION, description.c_str());
-    const auto* src = static_cast<const unsigned char*>(page_data(p));
-    for (uint32_t r0 = 0, strip = 0; r0 < uint32_t(rows); r0 += rows_per_strip, ++strip) {
-      const size_t n = size_t(std::min<uint32_t>(rows_per_strip, uint32_t(rows) - r0)) * row_bytes;
-      // libtiff does not modify the buffer for uncompressed native-order data.
-      if (TIFFWriteEncodedStrip(tif.get(), strip, const_cast<unsigned char*>(src + r0 * row_bytes), tmsize_t(n)) < 0)
-        fail();
-    }
-    if (!TIFFWriteDirectory(tif.get())) fail();
+TiffPageWriter::~TiffPageWriter() = default;
+
+void TiffPageWriter::write_page(const void* samples) {
+  Impl& d = *impl_;
+  if (d.written >= d.pages) throw std::logic_error("TiffPageWriter: more pages than announced");
+  TIFF* tif = d.tif.get();
+  const int p = d.written;
+  t_tiff_error.clear();
+  set_page_tags(tif, d.cols, d.rows, d.type, d.rows_per_strip);
+  if (d.pages > 1) {
+    TIFFSetField(tif, TIFFTAG_SUBFILETYPE, uint32_t(FILETYPE_PAGE));
+    TIFFSetField(tif, TIFFTAG_PAGENUMBER, uint16_t(std::min(p, 65535)), uint16_t(std::min(d.pages, 65535)));
   }
-  if (!TIFFFlush(tif.get())) fail();
+  if (p == 0 && !d.description.empty()) TIFFSetField(tif, TIFFTAG_IMAGEDESCRIPTION, d.description.c_str());
+  const auto* src = static_cast<const unsigned char*>(samples);
+  for (uint32_t r0 = 0, strip = 0; r0 < uint32_t(d.rows); r0 += d.rows_per_strip, ++strip) {
+    const size_t n = size_t(std::min<uint32_t>(d.rows_per_strip, uint32_t(d.rows) - r0)) * d.row_bytes;
+    // libtiff does not modify the buffer for uncompressed native-order data.
+    if (TIFFWriteEncodedStrip(tif, strip, const_cast<unsigned char*>(src + r0 * d.row_bytes), tmsize_t(n)) < 0)
+      d.fail();
+  }
+  if (!TIFFWriteDirectory(tif)) d.fail();
+  ++d.written;
+}
+
+void TiffPageWriter::finish() {
+  Impl& d = *impl_;
+  if (d.written != d.pages)
+    throw RuntimeFailure("cannot write " + d.display.string() + ": " + std::to_string(d.written) + " of " +
+                         std::to_string(d.pages) + " pages were given");
+  t_tiff_error.clear();
+  if (!TIFFFlush(d.tif.get())) d.fail();
+  d.tif.reset();  // TIFFClose writes nothing more for a flushed file
+}
+
+/// Writes `pages` single-channel pages of cols x rows samples (float32 or uint16) to `file`.
+/// page_data(p) returns page p's samples, valid until the next call, so callers can convert
+/// slab by slab. No rename here: callers wrap this in write_atomically.
+void write_tiff_pages(const fs::path& file, const fs::path& display, int cols, int rows, int pages,
+                      SampleType type, const std::function<const void*(int page)>& page_data,
+                      const std::string& description) {
+  TiffPageWriter writer(file, display, cols, rows, pages, type, description);
+  for (int p = 0; p < pages; ++p) writer.write_page(page_data(p));
+  writer.finish();
 }
 
 /// The first page's ImageDescription tag, or "" when it has none.

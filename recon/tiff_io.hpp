@@ -57,6 +57,25 @@ namespace detail {
 void write_tiff_pages(const std::filesystem::path& file, const std::filesystem::path& display, int cols, int rows,
                       int pages, SampleType type, const std::function<const void*(int page)>& page_data,
                       const std::string& description);
+/// The push form of write_tiff_pages(): opens `file`, then takes the pages one call at a time
+/// (volume writers stream slabs into it). finish() flushes; a writer destroyed unfinished
+/// just closes the file (callers remove it). Not atomic either.
+class TiffPageWriter {
+ public:
+  TiffPageWriter(const std::filesystem::path& file, const std::filesystem::path& display, int cols, int rows,
+                 int pages, SampleType type, const std::string& description);
+  ~TiffPageWriter();
+  TiffPageWriter(const TiffPageWriter&) = delete;
+  TiffPageWriter& operator=(const TiffPageWriter&) = delete;
+  /// Writes the next page: cols x rows samples of the type given at construction.
+  void write_page(const void* samples);
+  /// After the last page: flushes. Throws RuntimeFailure when a page is missing or writing failed.
+  void finish();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 /// The ImageDescription tag of the first page ("" when absent).
 [[nodiscard]] std::string tiff_description(const std::filesystem::path& file);
 }  // namespace detail

@@ -13,6 +13,11 @@
 #include <system_error>
 
 #include "recon/error.hpp"
+#include "recon/scan.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
 
 namespace voidscan {
 namespace {
@@ -216,6 +221,60 @@ void read_txrm_image(const std::filesystem::path& file, int index, float* out) {
   } else {
     for (std::size_t i = 0; i < n; ++i) out[i] = load_le<float>(buf.data() + 4 * i);
   }
+}
+
+Scan load_txrm_scan(const std::filesystem::path& file) {
+  const TxrmInfo t = read_txrm_info(file);
+  const std::string f = file.string();
+  if (t.angles_deg.empty()) throw InputError(f, "ImageInfo/Angles", "missing: the view angles are unknown");
+  if (!(t.pixel_size_um > 0)) throw InputError(f, "ImageInfo/PixelSize", "missing or not positive: the pixel size is unknown");
+  Scan scan;
+  scan.manifest = file;
+  scan.format = "ZEISS Xradia .txrm";
+  scan.source = file.filename().string();
+  scan.fields_used = t.fields_used;
+  Detector det{t.width, t.height, t.pixel_size_um / 1000.0, t.pixel_size_um / 1000.0};
+  bool cone = t.source_to_axis_mm.size() == size_t(t.images) && t.detector_to_axis_mm.size() == size_t(t.images);
+  for (int i = 0; cone && i < t.images; ++i)
+    cone = std::abs(t.source_to_axis_mm[i]) > 1.0 && std::abs(t.detector_to_axis_mm[i]) > 1.0;
+  const double px = t.pixel_size_um / 1000.0;
+  for (int i = 0; i < t.images; ++i) {
+    const double xs = i < int(t.x_shifts_px.size()) ? t.x_shifts_px[i] : 0.0;
+    const double ys = i < int(t.y_shifts_px.size()) ? t.y_shifts_px[i] : 0.0;
+    Geometry one;
+    if (cone) {
+      CircularSpec spec;
+      spec.sod_mm = std::abs(t.source_to_axis_mm[i]);
+      spec.sdd_mm = spec.sod_mm + std::abs(t.detector_to_axis_mm[i]);
+      const double m = spec.sdd_mm / spec.sod_mm;
+      det.du_mm = det.dv_mm = px * m;
+      spec.angles_deg = {t.angles_deg[i]};
+      spec.detector_offset_mm = {xs * det.du_mm, -ys * det.dv_mm};
+      one = expand_circular(det, spec);
+    } else {
+      one = expand_parallel(det, {t.angles_deg[i]}, 0.0, {xs * det.du_mm, -ys * det.dv_mm});
+    }
+    scan.geometry.views.push_back(one.views.front());
+    scan.projections.push_back({file, i});
+  }
+  scan.geometry.detector = det;
+  validate(scan.geometry, f);
+  // I0: the brightest pixel of the scan (no readable reference image).
+  std::vector<float> img(size_t(t.width) * size_t(t.height));
+  double white = 0;
+  for (int i = 0; i < t.images; ++i) {
+    read_txrm_image(file, i, img.data());
+    for (float v : img) white = std::max(white, double(v));
+  }
+  if (!(white > 0)) throw InputError(f, "ImageData", "every image is zero: no intensity to normalise by");
+  scan.intensity.white_level = white;
+  scan.warnings.push_back(f + ": I0 taken as the largest pixel value (" + std::to_string(white) +
+                          ")" + (t.has_reference ? "; ReferenceData/Image present but not read" : ""));
+  if (t.has_reference) scan.fields_ignored.push_back("ReferenceData/Image");
+  scan.fields_ignored.push_back("ImageInfo/XrayGeometry (code " + std::to_string(t.xray_geometry) + ", reported only)");
+  scan.fields_used.push_back(cone ? "geometry: cone beam (StoRADistance, DtoRADistance)"
+                                  : "geometry: parallel beam (no source distances beyond 1 mm placeholders)");
+  return scan;
 }
 
 }  // namespace voidscan

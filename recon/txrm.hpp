@@ -42,6 +42,8 @@
 
 namespace voidscan {
 
+struct Scan;  // recon/scan.hpp
+
 struct TxrmInfo {
   int images = 0, width = 0, height = 0;
   std::string data_type;           ///< "uint16" or "float32"
@@ -59,6 +61,22 @@ struct TxrmInfo {
 /// (NoOfImages, ImageWidth, ImageHeight, DataType) is missing, a stream is too short, or
 /// DataType is unsupported.
 [[nodiscard]] TxrmInfo read_txrm_info(const std::filesystem::path& file);
+
+/// The .txrm as a scan (recon/scan.hpp), every view read from the file itself (projection
+/// file = the .txrm, page = image index). Geometry:
+///  - cone beam when StoRADistance and DtoRADistance are both present and |value| > 1 mm for
+///    every view (Versa micro-CT): sod = |StoRA|, sdd = |StoRA| + |DtoRA|, detector pixel =
+///    PixelSize (the object-plane pixel) x sdd / sod;
+///  - parallel beam otherwise (nano-CT / zone-plate TXM, whose distances are 1.0 placeholders):
+///    rays along Rz(angle) (0, 1, 0), detector pixel = PixelSize;
+///  - view angle = Angles[i] (degrees, counter-clockwise about +z; the stored sign is taken
+///    as is); alignment shifts X-Shifts/Y-Shifts (pixels), when present, move detector view i
+///    by +x_shift u and +y_shift v (the image content a shift moves to higher columns/rows
+///    belongs there: unverified against ZEISS software, see docs/formats.md);
+///  - intensity: raw counts with I0 = the largest pixel value over all images (the reference
+///    image's layout is not known, so it is not read; a warning says so).
+/// Throws InputError (file and stream named) when PixelSize or Angles is missing.
+[[nodiscard]] Scan load_txrm_scan(const std::filesystem::path& file);
 
 /// Image `index` (0-based) as float, width x height, row 0 first; `out` must hold
 /// width*height floats. Throws InputError for an index out of range or a missing or

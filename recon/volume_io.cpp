@@ -1,9 +1,10 @@
 // Volume files: MHA, NRRD (raw, attached) and single-file TIFF stacks. See volume_io.hpp.
 //
-// Writers stream the samples in chunks of kChunkVoxels (converted to uint16 chunk by chunk
-// when asked), so writing never holds a second copy of the volume. Readers check the header
-// against the file size before allocating, and name the file and the header key on error.
+// Writers: recon/volume_writer.cpp (write_volume() is the streaming VolumeWriter given the
+// whole volume). Readers check the header against the file size before allocating, and name
+// the file and the header key on error.
 #include "recon/volume_io.hpp"
+#include "recon/volume_formats.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -21,6 +22,7 @@
 #include <map>
 
 #include "recon/error.hpp"
+#include "recon/text.hpp"
 #include "recon/tiff_io.hpp"
 
 namespace fs = std::filesystem;
@@ -34,14 +36,6 @@ constexpr size_t kChunkVoxels = size_t(1) << 20;  ///< 4 MiB of float32 per read
 constexpr size_t kMaxHeaderBytes = size_t(1) << 20;
 
 // ---- formatting and parsing helpers --------------------------------------------------------
-
-/// Shortest text that reads back to exactly v.
-std::string num(double v) {
-  char buf[32];
-  const auto r = std::to_chars(buf, buf + sizeof buf, v);
-  return std::string(buf, r.ptr);
-}
-std::string nums(double a, double b, double c, const char* sep = " ") { return num(a) + sep + num(b) + sep + num(c); }
 
 std::string trim(const std::string& s) {
   const auto b = s.find_first_not_of(" \t\r");
@@ -88,49 +82,13 @@ double parse_number(const std::string& text, const fs::path& file, const std::st
 
 // ---- samples ---------------------------------------------------------------------------------
 
+}  // namespace
+
+namespace detail {
+
 size_t dtype_bytes(const std::string& dtype) { return dtype == "float32" ? 4 : dtype == "uint8" ? 1 : 2; }
 
-/// uint16 storage: stored = round((v - offset) / scale), so v ~ stored * scale + offset.
-struct Quantization {
-  double scale = 1, offset = 0;
-};
-
-/// Maps the finite range [min, max] of the data onto 0..65535 (scale 1 when constant).
-Quantization uint16_quantization(const std::vector<float>& data) {
-  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
-  for (float v : data) {
-    if (std::isfinite(v)) {
-      lo = std::min(lo, double(v));
-      hi = std::max(hi, double(v));
-    }
-  }
-  if (!(lo <= hi)) return {};  // no finite value at all
-  return {hi > lo ? (hi - lo) / 65535.0 : 1.0, lo};
-}
-
-/// Non-finite values become 0 (i.e. the offset).
-void quantize(const float* src, size_t n, const Quantization& q, uint16_t* dst) {
-  for (size_t i = 0; i < n; ++i) {
-    const double s = std::isfinite(src[i]) ? std::round((double(src[i]) - q.offset) / q.scale) : 0.0;
-    dst[i] = uint16_t(std::clamp(s, 0.0, 65535.0));
-  }
-}
-
-/// Writes the volume's samples, stored as dtype, little-endian, in chunks.
-void write_samples(std::ostream& out, const Volume& vol, VolumeDtype dtype, const Quantization& q) {
-  const size_t n = vol.data.size();
-  std::vector<uint16_t> buf(dtype == VolumeDtype::uint16 ? std::min(n, kChunkVoxels) : 0);
-  for (size_t i = 0; i < n && out; i += kChunkVoxels) {
-    const size_t m = std::min(kChunkVoxels, n - i);
-    if (dtype == VolumeDtype::float32) {
-      out.write(reinterpret_cast<const char*>(vol.data.data() + i), std::streamsize(m * sizeof(float)));
-    } else {
-      quantize(vol.data.data() + i, m, q, buf.data());
-      out.write(reinterpret_cast<const char*>(buf.data()), std::streamsize(m * sizeof(uint16_t)));
-    }
-  }
-}
-
+namespace {
 template <class T>
 void decode_as(const unsigned char* src, size_t n, bool swap, const VolumeHeader& h, float* dst) {
   for (size_t i = 0; i < n; ++i) {
@@ -142,14 +100,20 @@ void decode_as(const unsigned char* src, size_t n, bool swap, const VolumeHeader
     dst[i] = float(double(v) * h.scale + h.offset);  // exact for float32 with scale 1, offset 0
   }
 }
+}  // namespace
 
-/// n stored samples of h.dtype -> attenuation (scale and offset applied).
 void decode(const unsigned char* src, size_t n, bool swap, const VolumeHeader& h, float* dst) {
   if (h.dtype == "float32") return decode_as<float>(src, n, swap, h, dst);
   if (h.dtype == "uint16") return decode_as<uint16_t>(src, n, swap, h, dst);
   if (h.dtype == "int16") return decode_as<int16_t>(src, n, swap, h, dst);
   return decode_as<uint8_t>(src, n, swap, h, dst);
 }
+
+}  // namespace detail
+
+namespace {
+using detail::decode;
+using detail::dtype_bytes;
 
 Volume empty_volume(const VolumeHeader& h) {
   Volume vol;
@@ -416,89 +380,13 @@ VolumeHeader read_tiff_header(const fs::path& file) {
   return h;
 }
 
-std::string tiff_description_json(const Volume& vol, const Quantization& q) {
-  const Vec3 o = vol.grid.origin();
-  const nlohmann::json j = {{"voidscan_volume", 1},
-                            {"spacing_mm", {vol.grid.sx, vol.grid.sy, vol.grid.sz}},
-                            {"origin_mm", {o.x, o.y, o.z}},
-                            {"scale", q.scale},
-                            {"offset", q.offset}};
-  return j.dump();
-}
-
-// ---- writers ---------------------------------------------------------------------------------
-
-std::string mha_header(const Volume& vol, VolumeDtype dtype, const Quantization& q) {
-  const VolumeGrid& g = vol.grid;
-  const Vec3 o = g.origin();
-  std::string s = "ObjectType = Image\nNDims = 3\nBinaryData = True\nBinaryDataByteOrderMSB = False\n"
-                  "CompressedData = False\nTransformMatrix = 1 0 0 0 1 0 0 0 1\n";
-  s += "Offset = " + nums(o.x, o.y, o.z) + "\n";
-  s += "CenterOfRotation = 0 0 0\nAnatomicalOrientation = RAI\n";
-  s += "ElementSpacing = " + nums(g.sx, g.sy, g.sz) + "\n";
-  s += "DimSize = " + std::to_string(g.nx) + " " + std::to_string(g.ny) + " " + std::to_string(g.nz) + "\n";
-  if (dtype == VolumeDtype::float32) {
-    s += "ElementType = MET_FLOAT\n";
-  } else {
-    s += "ElementType = MET_USHORT\n";
-    s += "VoidscanScale = " + num(q.scale) + "\nVoidscanOffset = " + num(q.offset) + "\n";
-  }
-  return s + "ElementDataFile = LOCAL\n";
-}
-
-std::string nrrd_header(const Volume& vol, VolumeDtype dtype, const Quantization& q) {
-  const VolumeGrid& g = vol.grid;
-  const Vec3 o = g.origin();
-  std::string s = "NRRD0004\n# Complete NRRD file format specification at:\n"
-                  "# http://teem.sourceforge.net/nrrd/format.html\n";
-  s += std::string("type: ") + (dtype == VolumeDtype::float32 ? "float" : "uint16") + "\n";
-  s += "dimension: 3\nspace dimension: 3\n";
-  s += "sizes: " + std::to_string(g.nx) + " " + std::to_string(g.ny) + " " + std::to_string(g.nz) + "\n";
-  s += "space directions: (" + num(g.sx) + ",0,0) (0," + num(g.sy) + ",0) (0,0," + num(g.sz) + ")\n";
-  s += "kinds: domain domain domain\nendian: little\nencoding: raw\n";
-  s += "space origin: (" + nums(o.x, o.y, o.z, ",") + ")\n";
-  if (dtype == VolumeDtype::uint16) s += "voidscan_scale:=" + num(q.scale) + "\nvoidscan_offset:=" + num(q.offset) + "\n";
-  return s + "\n";
-}
-
-/// Header text followed by the raw samples, written atomically.
-void write_raw_volume(const fs::path& file, const std::string& header, const Volume& vol, VolumeDtype dtype,
-                      const Quantization& q) {
-  write_atomically(file, [&](const fs::path& tmp) {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw InputError(file.string(), "", std::string("cannot create file (") + std::strerror(errno) + ")");
-    out.write(header.data(), std::streamsize(header.size()));
-    write_samples(out, vol, dtype, q);
-    out.close();
-    if (!out) throw RuntimeFailure("cannot write " + file.string(), "check free disk space and permissions");
-  });
-}
-
-void write_tiff_volume(const fs::path& file, const Volume& vol, VolumeDtype dtype, const Quantization& q) {
-  const VolumeGrid& g = vol.grid;
-  const size_t slice = size_t(g.nx) * size_t(g.ny);
-  std::vector<uint16_t> buf(dtype == VolumeDtype::uint16 ? slice : 0);
-  auto page = [&](int z) -> const void* {
-    const float* src = vol.data.data() + size_t(z) * slice;
-    if (dtype == VolumeDtype::float32) return src;
-    quantize(src, slice, q, buf.data());
-    return buf.data();
-  };
-  write_atomically(file, [&](const fs::path& tmp) {
-    detail::write_tiff_pages(tmp, file, g.nx, g.ny, g.nz,
-                             dtype == VolumeDtype::float32 ? SampleType::float32 : SampleType::uint16, page,
-                             tiff_description_json(vol, q));
-  });
-}
-
 }  // namespace
 
 // ---- public API --------------------------------------------------------------------------------
 
 VolumeFormat volume_format_from_path(const fs::path& p) {
-  std::string ext = p.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-  if (ext == ".mha") return VolumeFormat::mha;
+  const std::string ext = lower_extension(p);
+  if (ext == ".mha" || ext == ".mhd") return VolumeFormat::mha;
   if (ext == ".nrrd") return VolumeFormat::nrrd;
   if (ext == ".tif" || ext == ".tiff") return VolumeFormat::tiff;
   throw InputError(p.string(), "", "unknown volume format '" + ext + "' (use .mha, .nrrd, .tif or .tiff)");
@@ -510,26 +398,15 @@ VolumeDtype parse_volume_dtype(const std::string& s) {
   throw InputError("", "dtype", "unknown volume data type '" + s + "' (use float32 or uint16)");
 }
 
-void write_volume(const fs::path& file, const Volume& vol, VolumeDtype dtype) {
-  const VolumeFormat format = volume_format_from_path(file);
-  const VolumeGrid& g = vol.grid;
-  if (g.nx <= 0 || g.ny <= 0 || g.nz <= 0 || vol.data.size() != g.voxel_count())
-    throw std::invalid_argument("write_volume: data size does not match the grid");
-  const Quantization q = dtype == VolumeDtype::uint16 ? uint16_quantization(vol.data) : Quantization{};
-  switch (format) {
-    case VolumeFormat::mha: return write_raw_volume(file, mha_header(vol, dtype, q), vol, dtype, q);
-    case VolumeFormat::nrrd: return write_raw_volume(file, nrrd_header(vol, dtype, q), vol, dtype, q);
-    case VolumeFormat::tiff: return write_tiff_volume(file, vol, dtype, q);
-  }
-}
-
 VolumeHeader read_volume_header(const fs::path& file) {
+  if (is_vendor_volume(file)) return read_vendor_volume_header(file);  // recon/volume_formats
   const VolumeFormat format = volume_format_from_path(file);
   if (format == VolumeFormat::tiff) return read_tiff_header(file);
   return parse_raw_header(file, format).header;
 }
 
 Volume read_volume(const fs::path& file) {
+  if (is_vendor_volume(file)) return read_vendor_volume(file);  // recon/volume_formats
   const VolumeFormat format = volume_format_from_path(file);
   if (format == VolumeFormat::tiff) {
     const VolumeHeader h = read_tiff_header(file);

@@ -43,6 +43,13 @@ struct VolumeHeader {
 /// truncated file or a header it cannot use.
 [[nodiscard]] Volume read_volume(const std::filesystem::path& file);
 
+namespace detail {
+/// Bytes per stored sample of `dtype` ("float32" 4, "uint16"/"int16" 2, "uint8" 1).
+[[nodiscard]] size_t dtype_bytes(const std::string& dtype);
+/// n stored samples of h.dtype (byte-swapped when `swap`) -> floats, h.scale and h.offset applied.
+void decode(const unsigned char* src, size_t n, bool swap, const VolumeHeader& h, float* dst);
+}  // namespace detail
+
 /// Writes to `file` atomically: calls write(tmp) then renames tmp to file; removes tmp
 /// if write throws. Every writer of the project goes through it.
 template <class WriteFn>

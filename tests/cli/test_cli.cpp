@@ -120,6 +120,54 @@ TEST_F(Cli, Uint16OutputRecordsScaleAndOffset) {
   EXPECT_NE(test::read_text(out).find("VoidscanScale"), std::string::npos);
 }
 
+/// "peak memory: host N MiB" from voidscan's closing log line, or -1.
+double logged_host_mib(const std::string& log) {
+  const auto at = log.find("peak memory: host ");
+  return at == std::string::npos ? -1 : std::atof(log.c_str() + at + 18);
+}
+
+TEST_F(Cli, SlabbedRunWritesTheSameFileInFarLessMemory) {
+  // 256 x 256 x 64 float32 voxels: a 16 MiB volume. Under --memory-limit 4 it is reconstructed
+  // and written in slabs of at most 3 MiB; the file must not change and the peak must drop.
+  const fs::path manifest = scan(60000);
+  const std::string common = " --device cpu --grid 256 256 64 --log-level info";
+  const fs::path whole = dir_.path() / "whole.mha", slabbed = dir_.path() / "slabbed.mha";
+  const Outcome a = voidscan("reconstruct " + manifest.string() + " -o " + whole.string() + common);
+  const Outcome b = voidscan("reconstruct " + manifest.string() + " -o " + slabbed.string() + common + " --memory-limit 4");
+  ASSERT_EQ(a.code, 0) << a.err;
+  ASSERT_EQ(b.code, 0) << b.err;
+  EXPECT_NE(a.err.find("(1 slab)"), std::string::npos) << a.err;
+  const auto at = b.err.find(" slabs)");
+  ASSERT_NE(at, std::string::npos) << b.err;
+  EXPECT_GE(std::atoi(b.err.c_str() + b.err.rfind('(', at) + 1), 5) << b.err;  // 16 MiB in slabs of <= 3 MiB
+  EXPECT_TRUE(test::read_text(whole) == test::read_text(slabbed));
+  const double peak_whole = logged_host_mib(a.err), peak_slabbed = logged_host_mib(b.err);
+  ASSERT_GT(peak_whole, 0) << a.err;
+  ASSERT_GT(peak_slabbed, 0) << b.err;
+  RecordProperty("peak_host_mib_whole", std::to_string(peak_whole));
+  RecordProperty("peak_host_mib_slabbed", std::to_string(peak_slabbed));
+  // the whole run holds the 16 MiB volume; the slabbed one at most a 3 MiB slab of it
+  EXPECT_GT(peak_whole - peak_slabbed, 10.0) << "whole " << peak_whole << " MiB, slabbed " << peak_slabbed << " MiB";
+}
+
+TEST_F(Cli, PrecisionMemoryAndRangeOptions) {
+  const fs::path manifest = scan(60000);
+  const fs::path out = dir_.path() / "half.mha";
+  const Outcome r = voidscan("reconstruct " + manifest.string() + " -o " + out.string() + " --device cpu --precision fp16");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NEAR(test::flat_region_mean(read_volume(out).data, grid_, phantom_, 0.06, 1), 0.06, 0.03 * 0.06);
+  const fs::path ranged = dir_.path() / "ranged.nrrd";
+  ASSERT_EQ(voidscan("reconstruct " + manifest.string() + " -o " + ranged.string() +
+                     " --device cpu --dtype uint16 --uint16-range -0.01 0.1")
+                .code,
+            0);
+  EXPECT_NEAR(read_volume_header(ranged).scale, 0.11 / 65535, 1e-15);
+  expect_failure(manifest, 2, {"--precision", "fp8"}, " --precision fp8");
+  expect_failure(manifest, 2, {"--memory-limit"}, " --memory-limit 0.01");
+  expect_failure(manifest, 2, {"--uint16-range"}, " --uint16-range 0 1");
+  expect_failure(manifest, 2, {"--uint16-range"}, " --dtype uint16 --uint16-range 1 0");
+}
+
 TEST_F(Cli, InfoDescribesScanAndVolume) {
   const fs::path manifest = scan();
   Outcome r = voidscan("info " + manifest.string());

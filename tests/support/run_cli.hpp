@@ -1,0 +1,26 @@
+// Runs the real voidscan binary with a shell command line; captures exit code, stdout, stderr.
+#pragma once
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include "support/scan_files.hpp"
+
+namespace voidscan::test {
+
+struct Outcome {
+  int code = -1;
+  std::string out, err;
+};
+
+/// `voidscan ARGS` with stdout/stderr captured in files under `scratch`.
+inline Outcome run_voidscan(const std::string& args, const std::filesystem::path& scratch) {
+  const auto out = scratch / "stdout.txt", err = scratch / "stderr.txt";
+  const std::string cmd = std::string(VOIDSCAN_BINARY) + " " + args + " > " + out.string() + " 2> " + err.string();
+  const int status = std::system(cmd.c_str());
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_text(out), read_text(err)};
+}
+
+}  // namespace voidscan::test
