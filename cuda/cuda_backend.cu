@@ -16,7 +16,8 @@
 // synchronises both streams.
 // Precision::fp16 (recon/backend.hpp states the function): the layered array holds half floats
 // (step 3 rounds through a surface instead of copying), the slab is half (step 4 adds each pass
-// rounded to half), and end_slab converts it to float on the host through a pinned chunk. Both
+// rounded to half), and end_slab widens it to float on the device a chunk at a time (through the
+// FFT buffer) and copies each chunk into the caller's slab. Both
 // halve their memory, so a slab can be twice as deep. Memory: fixed batch buffers (FFT buffer, cuFFT work area, layered
 // array, views, response) plus the slab; max_slab_slices fits the slab into the budget.
 // Test: tests/recon/test_fdk.cpp (parameterised over backends; the CUDA cases run where a GPU is).
@@ -43,7 +44,6 @@ namespace {
 static_assert(kViewsPerPass == kHalfPassViews, "the fp16 rounding pass is one backprojection launch");
 
 /// Halves per chunk of the fp16 slab read-back (16 MiB of pinned memory).
-constexpr size_t kReadbackHalves = size_t(8) << 20;
 
 std::string mib(size_t bytes) {
   char buf[32];
@@ -116,7 +116,6 @@ class CudaBackend final : public FdkBackend {
   std::vector<std::pair<Event, Event>> bp_events_;  ///< timing events around each batch's backprojection
   DeviceBuffer<float> slab_;        ///< fp32 slab
   DeviceBuffer<__half> slab_half_;  ///< fp16 slab
-  PinnedBuffer<__half> readback_;   ///< fp16: chunk of the slab on its way to the host
 };
 
 CudaBackend::CudaBackend(const FdkPlan& plan, const BackendOptions& options) : plan_(plan), options_(options) {
@@ -383,14 +382,15 @@ void CudaBackend::end_slab() {
   VS_CUDA_CHECK(cudaSetDevice(device_));
   const size_t voxels = size_t(grid_.nx) * size_t(grid_.ny) * size_t(z1_ - z0_);
   if (half_) {
-    // half -> float on the host, a pinned chunk at a time (the float slab never exists on the device)
-    if (readback_.size() == 0) readback_ = PinnedBuffer<__half>(std::min(voxels, kReadbackHalves));
-    for (size_t at = 0; at < voxels; at += readback_.size()) {
-      const size_t n = std::min(readback_.size(), voxels - at);
-      VS_CUDA_CHECK(cudaMemcpyAsync(readback_.data(), slab_half_.data() + at, n * sizeof(__half),
-                                    cudaMemcpyDeviceToHost, compute_.get()));
-      VS_CUDA_CHECK(cudaStreamSynchronize(compute_.get()));
-      for (size_t i = 0; i < n; ++i) out_[at + i] = __half2float(readback_.data()[i]);
+    // half -> float on the device, a chunk at a time through the FFT buffer (idle once every
+    // upload is done), each chunk then copied into the caller's float slab: the float slab never
+    // exists on the device, and the host only copies.
+    VS_CUDA_CHECK(cudaStreamSynchronize(copy_.get()));
+    const size_t chunk = fft_.size();
+    for (size_t at = 0; at < voxels; at += chunk) {
+      const size_t n = std::min(chunk, voxels - at);
+      launch_half_to_float(slab_half_.data() + at, fft_.data(), n, compute_.get());
+      VS_CUDA_CHECK(cudaMemcpyAsync(out_ + at, fft_.data(), n * sizeof(float), cudaMemcpyDeviceToHost, compute_.get()));
     }
   } else {
     VS_CUDA_CHECK(cudaMemcpyAsync(out_, slab_.data(), voxels * sizeof(float), cudaMemcpyDeviceToHost, compute_.get()));

@@ -11,6 +11,8 @@
 //                        registers; the slab is read-modified-written once per pass.
 //  - store_half_kernel:  fp16 only: one thread per column, grid-stride over rows; rounds the
 //                        filtered float rows to half into the half layered array (a surface).
+//  - half_to_float_kernel: fp16 only: grid-stride widening of a chunk of the half slab to float,
+//                        for end_slab's read-back.
 // The texture (bilinear, border 0, unnormalised) computes sample_bilinear() of fdk_math.hpp
 // with the hardware's 8-bit fractional weights. backproject_kernel is a template over the
 // slab's storage: float (+=) or __half (float sum of the pass added, rounded to half).
@@ -107,6 +109,11 @@ __global__ void __launch_bounds__(kBpBlockX * kBpBlockY)
   }
 }
 
+__global__ void half_to_float_kernel(const __half* __restrict__ in, float* __restrict__ out, size_t n) {
+  const size_t stride = size_t(gridDim.x) * size_t(blockDim.x);
+  for (size_t i = size_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) out[i] = __half2float(in[i]);
+}
+
 __global__ void store_half_kernel(const float* __restrict__ data, int pitch, int cols, int rows, int total_rows,
                                   cudaSurfaceObject_t surface) {
   const int c = blockIdx.x * blockDim.x + threadIdx.x;
@@ -198,6 +205,15 @@ void launch_store_half(const float* rows_data, int pitch, int cols, int rows, in
   const dim3 block(kRowBlock);
   const dim3 grid((unsigned(cols) + kRowBlock - 1) / kRowBlock, unsigned(rows_grid_y(total_rows)));
   store_half_kernel<<<grid, block, 0, stream>>>(rows_data, pitch, cols, rows, total_rows, surface);
+  VS_CUDA_CHECK_LAUNCH();
+}
+
+void launch_half_to_float(const __half* in, float* out, size_t n, cudaStream_t stream) {
+  if (n == 0) return;
+  constexpr unsigned kThreads = 256;
+  const size_t wanted = (n + kThreads - 1) / kThreads;
+  const unsigned blocks = unsigned(wanted < size_t(1) << 16 ? wanted : size_t(1) << 16);
+  half_to_float_kernel<<<blocks, kThreads, 0, stream>>>(in, out, n);
   VS_CUDA_CHECK_LAUNCH();
 }
 

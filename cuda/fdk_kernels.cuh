@@ -73,4 +73,7 @@ void launch_store_half(const float* rows_data, int pitch, int cols, int rows, in
 void launch_backproject_half(const BpView* params, int nviews, int layer0, cudaTextureObject_t filtered,
                              __half* slab, int nx, int ny, int nz, cudaStream_t stream);
 
+/// out[i] = float(in[i]) for i in [0, n) (exact: every half is a float).
+void launch_half_to_float(const __half* in, float* out, size_t n, cudaStream_t stream);
+
 }  // namespace voidscan::cuda
