@@ -28,9 +28,11 @@
 #          host memory at HOST_LIMIT_MIB (default 12288: the issue's <= 16 GiB host target with
 #          room for the process). Kernel time = the backprojection kernels' CUDA-event time
 #          voidscan logs. Results in $OUT/e2e.tsv.
-#   peers  RTK CUDA and ASTRA FDK_CUDA on the same scans: not runnable through the device tool
-#          today (their wheels exceed its 64 MiB carry limit, see docs/benchmarks.md); the stage
-#          says so and fails rather than print a row it did not measure.
+#   peers  ASTRA FDK_CUDA on the same scans as voidscan (PEER_CASES, default 512^3/720 and
+#          1024^3/1440): needs .peers/ from bench/peers/prepare.sh (PEERS=DIR to put it elsewhere);
+#          per case voidscan reconstruct, then bench/peers/astra_fdk.py (times, correlation with
+#          voidscan's volume) into $OUT/peers.tsv. RTK CUDA cannot be carried (~294 MB of
+#          wheels, see docs/benchmarks.md).
 # Last, a table: size, views, precision, slabs, kernel (backprojection) time and GUPS, backend
 # time (filter + backprojection + transfers), end-to-end wall time and GUPS, peak device and
 # host memory; then the in-memory bench rows.
@@ -144,11 +146,34 @@ if has_stage e2e; then
 fi
 
 if has_stage peers; then
-  echo "== peers: RTK CUDA FDK and ASTRA FDK_CUDA"
-  echo "not run: RTK's CUDA wheels (itk-rtk-cuda124 with itk-core, -numerics, -filtering, -io and itk-rtk:"
-  echo "~294 MB) and ASTRA's cuFFT (libcufft.so.11 of nvidia-cufft-cu12; the image has CUDA 13's"
-  echo "libcufft.so.12 only) exceed the device tool's 64 MiB carry limit; see docs/benchmarks.md."
-  status=1
+  # ASTRA's FDK_CUDA on the same scans (bench/peers/: the wheels and a cuFFT 11 stand-in that
+  # bench/peers/prepare.sh gathers into .peers/, carried with the binaries), after voidscan on each.
+  peers=${PEERS:-$PWD/.peers}
+  echo "== peers: ASTRA FDK_CUDA on the same scans (RTK CUDA: its ~294 MB of wheels cannot be carried)"
+  if [ ! -d "$peers/whl" ]; then
+    echo "not run: $peers/whl is missing (run bench/peers/prepare.sh and carry .peers)"; status=1
+  else
+    site=$scratch/peers-site
+    python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target "$site" "$peers"/whl/*.whl
+    peer_libs="$peers/lib:$site/nvidia/cuda_runtime/lib${cufft_dir:+:$cufft_dir}"
+    read -r -a peer_words <<<"${PEER_CASES:-512 720 1024 1440}"
+    for ((i = 0; i + 1 < ${#peer_words[@]}; i += 2)); do
+      n=${peer_words[i]} views=${peer_words[i + 1]}
+      dir="$scratch/peer_$n"
+      rm -rf "$dir"
+      echo "== peers $n^3 from $views views of $n^2"
+      if ! ours "$bin/voidscan_bench" --make-scan "$dir" --size "$n" --views "$views" >/dev/null; then
+        echo "make-scan FAILED"; status=1; rm -rf "$dir"; continue
+      fi
+      ours "$timer" -v "$bin/voidscan" reconstruct "$dir/scan.json" -o "$dir/out.mha" --device cuda --log-level info \
+        >"$dir/voidscan.log" 2>&1 || { echo "voidscan FAILED"; cat "$dir/voidscan.log"; status=1; }
+      grep -E '^info: [0-9]+ x|Elapsed' "$dir/voidscan.log" | sed 's/^/   voidscan: /' | tee -a "$out/peers.log"
+      PYTHONPATH="$site" LD_LIBRARY_PATH="$peer_libs" python3 "$(dirname "$0")/peers/astra_fdk.py" "$dir/scan.json" \
+        "$dir/out.mha" "$out/peers.tsv" 2>&1 | tee -a "$out/peers.log"
+      [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "astra FAILED"; status=1; }
+      rm -rf "$dir"
+    done
+  fi
 fi
 
 echo "== summary (kernel = backprojection kernels alone; backend = filter + backprojection + transfers; e2e = whole process)"
