@@ -122,7 +122,7 @@ TEST(CliSimulate, CpuAndCudaWriteTheSameNoiseFreeProjections) {
   test::TempDir dir;
   for (const char* device : {"cpu", "cuda"}) {
     const auto r = test::run_voidscan(std::string("simulate --preset hybrid-bond --param die_cols=1 --param die_rows=1 "
-                                                  "--views 3 --voxel 0.004 --i0 0 --device ") +
+                                                  "--views 3 --voxel 0.002 --i0 0 --device ") +
                                           device + " -o " + (dir.path() / device).string(),
                                       dir.path());
     ASSERT_EQ(r.code, 0) << r.err;
