@@ -5,6 +5,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/progress.hpp"
+#include "recon/backend.hpp"
 #include "recon/error.hpp"
 #include "recon/scan.hpp"
 #include "sim/presets.hpp"
@@ -30,6 +31,7 @@ int run_simulate(const SimulateOptions& o, const GlobalOptions& g) {
   if (o.focal_spot_mm) params.focal_spot_mm = *o.focal_spot_mm;
   if (o.supersample) params.supersample = *o.supersample;
   if (o.frames) params.frames = *o.frames;
+  params.device = parse_device(o.device);
   params.truth_volume = o.truth_volume;
   params.force = o.force;
   sim::validate(params);
@@ -67,8 +69,8 @@ int run_simulate(const SimulateOptions& o, const GlobalOptions& g) {
   ProgressBar bar("simulate", !g.quiet);
   const auto r = sim::simulate(phantom, params, o.output, existing, [&](double f) { bar.update(f); });
   bar.finish();
-  spdlog::info("{}: {} views of {} x {} pixels, {} planted defects, {:.2f} s per view ({:.1f} s in all)",
-               r.scan_json.string(), r.views, r.cols, r.rows, r.defects, r.seconds_per_view, r.seconds);
+  spdlog::info("{}: {} views of {} x {} pixels, {} planted defects, {:.2f} s per view ({:.1f} s in all, projector {})",
+               r.scan_json.string(), r.views, r.cols, r.rows, r.defects, r.seconds_per_view, r.seconds, r.projector);
   spdlog::info("grid {} x {} x {} voxels of {:.3g} um", r.grid.nx, r.grid.ny, r.grid.nz, r.grid.sx * 1000);
   return 0;
 }

@@ -58,6 +58,7 @@ struct SimulateOptions {
   std::optional<double> i0, voxel_mm, blur_px, focal_spot_mm;
   std::optional<uint64_t> seed;
   std::optional<int> supersample, frames;
+  std::string device = "auto";           ///< projector: auto | cpu | cuda
   bool truth_volume = false;
   bool force = false;
 };

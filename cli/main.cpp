@@ -100,6 +100,7 @@ int main(int argc, char** argv) {
   s->add_option("--blur-px", sim.blur_px, "Detector blur, Gaussian sigma in pixels (default 0)");
   s->add_option("--focal-spot-mm", sim.focal_spot_mm, "Focal spot FWHM at the source, mm (default 0)");
   s->add_option("--supersample", sim.supersample, "Rays per pixel along each axis, 1..8 (default 2)");
+  s->add_option("--device", sim.device, "Projector: auto (GPU when present), cpu or cuda")->capture_default_str();
   s->add_flag("--truth-volume", sim.truth_volume, "Also write truth_mu.mha and truth_labels.mha on the scan's grid");
   s->add_flag("--force", sim.force, "Replace an existing non-empty output folder");
 

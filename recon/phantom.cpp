@@ -265,6 +265,16 @@ class ObjectBvh {
 
   /// Calls `object(i)` for every object whose box passes `hits_box(const Aabb&)`, testing the
   /// nodes on the way down with the same predicate. Order unspecified.
+  /// The arrays as they are (see FlatIndex).
+  [[nodiscard]] FlatIndex flatten() const {
+    FlatIndex f;
+    f.nodes.reserve(nodes_.size());
+    for (const Node& n : nodes_) f.nodes.push_back({n.box, n.first, n.count, n.right});
+    f.order = order_;
+    f.boxes = boxes_;
+    return f;
+  }
+
   template <class BoxTest, class ObjectFn>
   void visit(BoxTest&& hits_box, ObjectFn&& object) const {
     if (nodes_.empty()) return;
@@ -337,6 +347,8 @@ Phantom::Phantom() : Phantom(std::vector<Object>{}) {}
 
 Phantom::Phantom(std::vector<Object> objects)
     : objects_(std::move(objects)), bvh_(std::make_shared<const detail::ObjectBvh>(objects_)) {}
+
+FlatIndex flat_index(const Phantom& phantom) { return detail::PhantomAccess::bvh(phantom).flatten(); }
 
 void validate(const Phantom& phantom, const std::string& file) {
   for (std::size_t i = 0; i < phantom.size(); ++i)

@@ -30,6 +30,7 @@
 // Tests: tests/recon/test_phantom.cpp.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <variant>
@@ -111,6 +112,23 @@ class Phantom {
 /// Throws InputError naming `file` and the field ("objects[3].radius_mm") for a non-finite
 /// number, a semi-axis or radius <= 0, a box with min >= max, a cylinder with z0 >= z1, or mu < 0.
 void validate(const Phantom& phantom, const std::string& file = {});
+
+/// The phantom's acceleration index as plain arrays, for traversers outside this file (the
+/// simulator's CUDA projector, sim/flat_scene.hpp). Node 0 is the root; an inner node
+/// (count == 0) has children at its own index + 1 and at `right`; a leaf holds
+/// order[first, first + count). boxes[i] is object i's padded world box (every object, valid or
+/// not; invalid objects are in no leaf). Culling by these boxes with the same slab test as
+/// line_integral() never drops an object the exact test would hit.
+struct FlatIndex {
+  struct Node {
+    Aabb box;
+    std::uint32_t first = 0, count = 0, right = 0;
+  };
+  std::vector<Node> nodes;
+  std::vector<std::uint32_t> order;
+  std::vector<Aabb> boxes;
+};
+[[nodiscard]] FlatIndex flat_index(const Phantom& phantom);
 
 /// Exact integral of mu along the segment a -> b (mm * 1/mm = dimensionless). Only the segment
 /// counts: for a projection integrate source -> pixel, which covers a phantom lying between them.

@@ -12,6 +12,8 @@
 #include "recon/output_dir.hpp"
 #include "recon/tiff_io.hpp"
 #include "recon/volume_io.hpp"
+#include "sim/flat_scene_host.hpp"
+#include "sim/projector.hpp"
 #include "sim/truth.hpp"
 
 namespace voidscan::sim {
@@ -64,22 +66,16 @@ LabGeometry lab_geometry(const Aabb& s, const SimulateParams& p) {
 
 void transmission_view(const Phantom& phantom, const Detector& det, const ViewGeometry& view, const SimulateParams& p,
                        float* out) {
-  // Source points: a 3 x 3 Gauss-Hermite rule for the Gaussian spot (nodes 0, +-sqrt(3) sigma,
-  // weights 2/3, 1/6, 1/6 per axis), in the plane spanned by the detector's u and v.
+  // Source points: the view's source, or a 3 x 3 Gauss-Hermite rule for the Gaussian spot
+  // (sim/flat_scene_host.hpp make_view_rays: the CUDA projector uses the same points).
+  const flat::ViewRays rays = flat::make_view_rays(det, view, p.supersample, p.focal_spot_mm);
   struct SourcePoint {
     Vec3 pos;
     double w;
   };
   std::vector<SourcePoint> sources;
-  if (p.focal_spot_mm > 0) {
-    const double sigma = p.focal_spot_mm / (2 * std::sqrt(2 * std::log(2.0)));
-    const double node[3] = {-std::sqrt(3.0) * sigma, 0, std::sqrt(3.0) * sigma}, w[3] = {1.0 / 6, 2.0 / 3, 1.0 / 6};
-    const Vec3 eu = normalized(view.u), ev = normalized(view.v);
-    for (int a = 0; a < 3; ++a)
-      for (int b = 0; b < 3; ++b) sources.push_back({view.source + node[a] * eu + node[b] * ev, w[a] * w[b]});
-  } else {
-    sources.push_back({view.source, 1.0});
-  }
+  for (int k = 0; k < rays.sources; ++k)
+    sources.push_back({{rays.source[k][0], rays.source[k][1], rays.source[k][2]}, rays.weight[k]});
   const int s = p.supersample;
   const double per_ray = 1.0 / (s * s);
   tbb::parallel_for(0, det.rows, [&](int r) {
@@ -163,6 +159,8 @@ SimulateResult simulate(const PackagePhantom& phantom, const SimulateParams& par
   const Detector& det = geometry.detector;
   const int nviews = int(geometry.views.size());
 
+  // chosen (and a GPU set up) before anything is written: --device cuda without one fails cleanly
+  const auto projector = make_projector(params.device, ph, det, params);
   OutputDir out(out_dir, params.force);
   fs::create_directories(out.path() / "proj");
   Scan scan;
@@ -175,7 +173,7 @@ SimulateResult simulate(const PackagePhantom& phantom, const SimulateParams& par
   std::vector<float> t(size_t(det.cols) * det.rows);
   std::vector<uint16_t> counts(t.size());
   for (int v = 0; v < nviews; ++v) {
-    transmission_view(ph, det, geometry.views[v], params, t.data());
+    projector->view(geometry.views[v], t.data());
     gaussian_blur(t, det.cols, det.rows, params.blur_px);
     char name[32];
     std::snprintf(name, sizeof name, "%04d.tif", v);
@@ -214,6 +212,7 @@ SimulateResult simulate(const PackagePhantom& phantom, const SimulateParams& par
   r.defects = truth_defects(phantom).size();
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   r.seconds_per_view = projection_seconds / std::max(1, nviews);
+  r.projector = projector->name();
   return r;
 }
 

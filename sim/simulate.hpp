@@ -6,8 +6,10 @@
 //  2. per view and pixel, the mean transmission over s x s sub-pixel rays and, with a focal
 //     spot, over a 3 x 3 Gauss-Hermite quadrature of the Gaussian spot:
 //     T = sum_k w_k exp(-integral of mu along ray k) (recon/phantom.hpp: exact line integrals,
-//     a BVH skips the objects a ray cannot meet);
-//  3. optional detector blur: separable Gaussian on T, reflecting borders;
+//     a BVH skips the objects a ray cannot meet). On the CPU (transmission_view) or the GPU
+//     (cuda/sim_projector.cu, the same function in double precision), chosen by
+//     params.device in make_projector() (sim/projector.hpp), the one place that chooses;
+//  3. (on the CPU whatever the device: cheap, and seed-deterministic) optional detector blur: separable Gaussian on T, reflecting borders;
 //  4. counts: Poisson(frames i0 T) / frames (or, with i0 = 0, noise-free float line integrals), uint16 with
 //     white level i0, from a generator seeded per view by (seed, view): the same files for a
 //     given seed whatever the thread count;
@@ -22,6 +24,7 @@
 #include <optional>
 #include <string>
 
+#include "recon/backend.hpp"
 #include "recon/geometry.hpp"
 #include "recon/scan.hpp"
 #include "sim/package.hpp"
@@ -61,6 +64,11 @@ struct SimulateParams {
   bool truth_volume = false;
   /// Replace an existing non-empty output folder. Default false: refuse it.
   bool force = false;
+  /// Where the projections (step 2) are computed: automatic = the CUDA projector when this
+  /// build has CUDA and a GPU is present, else the CPU; cpu; cuda (an error without CUDA or
+  /// GPU). Both compute the same transmissions (to ~1e-7 relative, float rounding); blur and
+  /// noise always run on the CPU. Default automatic.
+  Device device = Device::automatic;
 };
 
 /// Throws InputError naming the option for a value out of range.
@@ -75,7 +83,8 @@ struct LabGeometry {
 };
 [[nodiscard]] LabGeometry lab_geometry(const Aabb& sample, const SimulateParams& params);
 
-/// Transmissions of one view into `out` (rows x cols, row-major), before blur and noise.
+/// Transmissions of one view into `out` (rows x cols, row-major), before blur and noise, on the
+/// CPU (the reference; make_projector() in sim/projector.hpp may pick the CUDA one instead).
 void transmission_view(const Phantom& phantom, const Detector& det, const ViewGeometry& view,
                        const SimulateParams& params, float* out);
 
@@ -87,6 +96,7 @@ struct SimulateResult {
   size_t defects = 0;
   double seconds = 0;
   double seconds_per_view = 0;
+  std::string projector;  ///< "cpu" or "cuda": where the projections were computed
 };
 
 /// Simulates `phantom` into the folder `out` (created; an existing non-empty folder is an error

@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "recon/backend.hpp"
+#include "recon/tiff_io.hpp"
 #include "recon/volume_io.hpp"
 #include "support/run_cli.hpp"
 #include "support/scan_files.hpp"
@@ -84,6 +86,56 @@ TEST_F(CliSimulateBad, UnknownPresetParameter) {
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("bump_pitch"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(dir_.path() / "out"));
+}
+
+TEST_F(CliSimulateBad, UnknownDevice) {
+  const auto r = test::run_voidscan("simulate --preset flip-chip --device tpu -o " + (dir_.path() / "out").string(),
+                                    dir_.path());
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--device"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir_.path() / "out"));
+}
+
+TEST_F(CliSimulateBad, CudaAskedForWithoutAGpuIsARuntimeFailure) {
+  if (cuda_device_count() > 0) GTEST_SKIP() << "a GPU is present";
+  const auto r = test::run_voidscan("simulate --preset hybrid-bond --param die_cols=1 --param die_rows=1 --views 2 "
+                                    "--voxel 0.002 --device cuda -o " + (dir_.path() / "out").string(),
+                                    dir_.path());
+  EXPECT_EQ(r.code, 3) << r.err;
+  EXPECT_NE(r.err.find("no CUDA device"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--device cpu"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(dir_.path() / "out"));
+}
+
+std::vector<float> read_page(const fs::path& file) {
+  const TiffInfo info = tiff_info(file);
+  std::vector<float> v(size_t(info.cols) * info.rows);
+  TiffReader().read(file, 0, info.cols, info.rows, v.data());
+  return v;
+}
+
+TEST(CliSimulate, CpuAndCudaWriteTheSameNoiseFreeProjections) {
+  // With a GPU: the same run on both devices (noise-free line integrals) gives the same files
+  // to float rounding of -log T (1e-5 absolute on integrals of order 1).
+  std::string why;
+  if (cuda_device_count(&why) <= 0) GTEST_SKIP() << "no CUDA device: " << why;
+  test::TempDir dir;
+  for (const char* device : {"cpu", "cuda"}) {
+    const auto r = test::run_voidscan(std::string("simulate --preset hybrid-bond --param die_cols=1 --param die_rows=1 "
+                                                  "--views 3 --voxel 0.002 --i0 0 --device ") +
+                                          device + " -o " + (dir.path() / device).string(),
+                                      dir.path());
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.err.find(std::string("projector ") + device), std::string::npos) << r.err;
+  }
+  for (const char* f : {"proj/0000.tif", "proj/0002.tif"}) {
+    const auto a = read_page(dir.path() / "cpu" / f), b = read_page(dir.path() / "cuda" / f);
+    ASSERT_EQ(a.size(), b.size());
+    ASSERT_GT(a.size(), 0u);
+    double worst = 0;
+    for (size_t i = 0; i < a.size(); ++i) worst = std::max(worst, double(std::abs(a[i] - b[i])));
+    EXPECT_LT(worst, 1e-5) << f;
+  }
 }
 
 }  // namespace

@@ -2,10 +2,17 @@
 // z-cylinder alone, seen by perpendicular and oblique rays (a tilted, off-centre detector and a
 // source off the mid-plane), and the painter's overlap rule (a void inside a bump inside
 // underfill). Noise-free (i0 = 0), one ray per pixel: -log T must equal mu x chord to 1e-5.
+// Every case runs on each projector (TEST_P over cpu and cuda, through make_projector); the
+// CUDA instances skip with the reason when no GPU is present. CpuVsCuda compares a preset view.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <numbers>
 
+#include "recon/error.hpp"
+#include "sim/presets.hpp"
+#include "sim/projector.hpp"
 #include "sim/simulate.hpp"
 
 namespace voidscan::sim {
@@ -69,13 +76,29 @@ ViewGeometry straight_view() {
   return v;
 }
 
+/// One view through the projector of `device` (make_projector: the code simulate() runs).
+void project(Device device, const Phantom& ph, const Detector& det, const ViewGeometry& view, const SimulateParams& p,
+             float* out) {
+  const auto projector = make_projector(device, ph, det, p);
+  ASSERT_EQ(projector->name(), device == Device::cpu ? "cpu" : "cuda");
+  projector->view(view, out);
+}
+
+class Projector : public ::testing::TestWithParam<Device> {
+ protected:
+  void SetUp() override {
+    std::string why;
+    if (GetParam() == Device::cuda && cuda_device_count(&why) <= 0) GTEST_SKIP() << "no CUDA device: " << why;
+  }
+};
+
 template <class Chord>
-void expect_chords(const Phantom& ph, double mu, const ViewGeometry& view, Chord chord) {
+void expect_chords(Device device, const Phantom& ph, double mu, const ViewGeometry& view, Chord chord) {
   const Detector det{96, 80, norm(view.u), norm(view.v)};
   SimulateParams p;
   p.supersample = 1;
   std::vector<float> t(size_t(det.cols) * det.rows);
-  transmission_view(ph, det, view, p, t.data());
+  project(device, ph, det, view, p, t.data());
   int hit = 0;
   double worst = 0;
   for (int r = 0; r < det.rows; ++r)
@@ -93,27 +116,27 @@ void expect_chords(const Phantom& ph, double mu, const ViewGeometry& view, Chord
   EXPECT_LT(worst, 1e-5) << "largest relative error over " << hit << " rays";
 }
 
-TEST(Projector, SphereChords) {
+TEST_P(Projector, SphereChords) {
   const Vec3 c{0.1, -0.05, 0.08};
   const Phantom ph({{Sphere{c, 0.6}, 1.3}});
   for (const auto& view : {straight_view(), oblique_view()})
-    expect_chords(ph, 1.3, view, [&](Vec3 a, Vec3 b) { return sphere_chord(a, b, c, 0.6); });
+    expect_chords(GetParam(), ph, 1.3, view, [&](Vec3 a, Vec3 b) { return sphere_chord(a, b, c, 0.6); });
 }
 
-TEST(Projector, BoxChords) {
+TEST_P(Projector, BoxChords) {
   const Vec3 lo{-0.5, -0.3, -0.4}, hi{0.45, 0.35, 0.3};
   const Phantom ph({{Box{lo, hi}, 0.9}});
   for (const auto& view : {straight_view(), oblique_view()})
-    expect_chords(ph, 0.9, view, [&](Vec3 a, Vec3 b) { return box_chord(a, b, lo, hi); });
+    expect_chords(GetParam(), ph, 0.9, view, [&](Vec3 a, Vec3 b) { return box_chord(a, b, lo, hi); });
 }
 
-TEST(Projector, CylinderChords) {
+TEST_P(Projector, CylinderChords) {
   const Phantom ph({{Cylinder{0, 0, 0.5, -0.35, 0.4}, 2.0}});
   for (const auto& view : {straight_view(), oblique_view()})
-    expect_chords(ph, 2.0, view, [&](Vec3 a, Vec3 b) { return cylinder_chord(a, b, 0.5, -0.35, 0.4); });
+    expect_chords(GetParam(), ph, 2.0, view, [&](Vec3 a, Vec3 b) { return cylinder_chord(a, b, 0.5, -0.35, 0.4); });
 }
 
-TEST(Projector, VoidInBumpInUnderfillByHand) {
+TEST_P(Projector, VoidInBumpInUnderfillByHand) {
   // Underfill box, a solder bump (z-cylinder) inside it, a void (sphere) inside the bump; later
   // objects replace earlier ones. The central ray along +y crosses, by hand:
   //   underfill |y| <= 1.0 minus bump |y| <= 0.4: 1.2 mm at 0.14
@@ -128,12 +151,12 @@ TEST(Projector, VoidInBumpInUnderfillByHand) {
   SimulateParams p;
   p.supersample = 1;
   float t = 0;
-  transmission_view(ph, det, view, p, &t);
+  project(GetParam(), ph, det, view, p, &t);
   const double expect = 1.2 * uf + 0.5 * solder;
   EXPECT_NEAR(-std::log(double(t)), expect, 1e-5 * expect);
 }
 
-TEST(Projector, FocalSpotAndSupersamplingAverageTransmissions) {
+TEST_P(Projector, FocalSpotAndSupersamplingAverageTransmissions) {
   // A uniform slab seen along its normal: every sub-ray and every source point sees the same
   // chord, so averaging must reproduce it exactly; with a sphere the edge pixels change.
   const Phantom slab({{Box{{-5, -0.25, -5}, {5, 0.25, 5}}, 1.0}});
@@ -143,9 +166,113 @@ TEST(Projector, FocalSpotAndSupersamplingAverageTransmissions) {
   p.supersample = 3;
   p.focal_spot_mm = 0.05;
   std::vector<float> t(16);
-  transmission_view(slab, det, view, p, t.data());
+  project(GetParam(), slab, det, view, p, t.data());
   // the slab is 0.5 mm thick along y; oblique rays are slightly longer: chord 0.5 / cos(angle)
   for (float x : t) EXPECT_NEAR(-std::log(double(x)), 0.5, 2e-5);
+}
+
+
+TEST_P(Projector, EllipsoidMatchesTransformedSphere) {
+  // A rotated ellipsoid is a sphere under a linear map: along the central ray (+y) of the
+  // straight view, the chord through semi-axes (a, b, c) rotated by t about z is
+  // 2 / sqrt(sin^2 t / a^2 + cos^2 t / b^2) (the ray runs along y through the centre).
+  const double a = 0.5, b = 0.25, c = 0.3, deg = 30, t = deg * std::numbers::pi / 180;
+  const Phantom ph({{Ellipsoid{{0, 0, 0}, {a, b, c}, deg}, 1.7}});
+  const Detector det{1, 1, 0.02, 0.02};
+  SimulateParams p;
+  p.supersample = 1;
+  float got = 0;
+  project(GetParam(), ph, det, straight_view(), p, &got);
+  const double chord = 2 / std::sqrt(std::sin(t) * std::sin(t) / (a * a) + std::cos(t) * std::cos(t) / (b * b));
+  EXPECT_NEAR(-std::log(double(got)), 1.7 * chord, 1e-5 * 1.7 * chord);
+}
+
+TEST(ProjectorChoice, CudaWithoutGpuIsAClearError) {
+  // Device::cuda must never fall back silently: without a GPU (or a CUDA build) it throws, and
+  // automatic takes the CPU.
+  std::string why;
+  if (cuda_device_count(&why) > 0) GTEST_SKIP() << "a CUDA device is present";
+  const Phantom ph({{Sphere{{0, 0, 0}, 0.5}, 1.0}});
+  EXPECT_THROW((void)make_projector(Device::cuda, ph, Detector{4, 4, 0.02, 0.02}, SimulateParams{}), RuntimeFailure);
+  EXPECT_EQ(make_projector(Device::automatic, ph, Detector{4, 4, 0.02, 0.02}, SimulateParams{})->name(), "cpu");
+}
+
+INSTANTIATE_TEST_SUITE_P(Devices, Projector, ::testing::Values(Device::cpu, Device::cuda),
+                         [](const auto& info) { return info.param == Device::cpu ? "cpu" : "cuda"; });
+
+TEST(ProjectorCpuVsCuda, FlipChipPresetViewsAgree) {
+  // The whole flip-chip preset (~10^4 bumps, voids, dies, underfill, substrate) at a coarse
+  // voxel (small detector), 2 x 2 sub-pixel rays and a 3 x 3 focal-spot quadrature, at a view
+  // along the bump rows (many objects per ray) and an oblique one. Both sides compute in double
+  // with the same formulas; the GPU contracts into FMAs and has its own exp(), a few 1e-16
+  // relative per integral, so the floats may differ by one rounding (6e-8 relative). Bound:
+  // |T_cpu - T_cuda| <= 1e-5 max(T) + 1e-30 (the floor: transmissions below 1e-30 are far
+  // below one count and the GPU may flush float subnormals).
+  std::string why;
+  if (cuda_device_count(&why) <= 0) GTEST_SKIP() << "no CUDA device: " << why;
+  const PackagePhantom pkg = make_preset("flip-chip", 1);
+  const Phantom ph = to_phantom(pkg);
+  SimulateParams p;
+  p.views = 8;
+  p.voxel_mm = 0.002;
+  p.supersample = 2;
+  p.focal_spot_mm = 0.01;
+  const LabGeometry lab = lab_geometry(bounding_box(pkg), p);
+  const Detector& det = lab.geometry.detector;
+  ASSERT_LE(size_t(det.cols) * det.rows, size_t(200000)) << "keep the CPU side fast";
+  const auto cpu = make_projector(Device::cpu, ph, det, p);
+  const auto gpu = make_projector(Device::cuda, ph, det, p);
+  std::vector<float> a(size_t(det.cols) * det.rows), b(a.size());
+  for (int v : {0, 3}) {
+    cpu->view(lab.geometry.views[v], a.data());
+    gpu->view(lab.geometry.views[v], b.data());
+    double worst = 0;
+    int dark = 0;
+    for (size_t i = 0; i < a.size(); ++i) {
+      const double m = std::max(double(a[i]), double(b[i]));
+      worst = std::max(worst, std::abs(double(a[i]) - double(b[i])) / (m + 1e-30));
+      dark += a[i] < 0.9f;
+    }
+    EXPECT_GT(dark, 100) << "view " << v << ": the package must darken a good part of the detector (T < 0.9)";
+    EXPECT_LT(worst, 1e-5) << "view " << v << ": largest relative difference over " << a.size() << " pixels";
+    RecordProperty("max_rel_diff_view" + std::to_string(v), std::to_string(worst));
+    std::vector<float> again(b.size());
+    gpu->view(lab.geometry.views[v], again.data());
+    EXPECT_EQ(again, b) << "the GPU result must not depend on the run";
+  }
+}
+
+TEST(ProjectorCpuVsCuda, LargePackageBeyondThePerThreadBoundAgrees) {
+  // An 8 x 8-die flip-chip: 13 150 objects, up to ~90 on one ray at 0 and 90 degrees, more
+  // than the 64 hits a GPU thread holds, so the kernel resolves those rays in windows
+  // (tests/sim/test_flat_scene.cpp checks the same code on the host). One ray per pixel, point
+  // source; same bound and floor as above.
+  std::string why;
+  if (cuda_device_count(&why) <= 0) GTEST_SKIP() << "no CUDA device: " << why;
+  const PackagePhantom pkg = make_preset("flip-chip", 1, {{"die_cols", 8}, {"die_rows", 8}, {"die_size_um", 200}});
+  const Phantom ph = to_phantom(pkg);
+  SimulateParams p;
+  p.views = 8;
+  p.voxel_mm = 0.002;
+  p.supersample = 1;
+  const LabGeometry lab = lab_geometry(bounding_box(pkg), p);
+  const Detector& det = lab.geometry.detector;
+  const auto cpu = make_projector(Device::cpu, ph, det, p);
+  const auto gpu = make_projector(Device::cuda, ph, det, p);
+  std::vector<float> a(size_t(det.cols) * det.rows), b(a.size());
+  for (int v : {0, 1}) {
+    cpu->view(lab.geometry.views[v], a.data());
+    gpu->view(lab.geometry.views[v], b.data());
+    double worst = 0;
+    int dark = 0;
+    for (size_t i = 0; i < a.size(); ++i) {
+      const double m = std::max(double(a[i]), double(b[i]));
+      worst = std::max(worst, std::abs(double(a[i]) - double(b[i])) / (m + 1e-30));
+      dark += a[i] < 0.9f;
+    }
+    EXPECT_GT(dark, 1000) << "view " << v;
+    EXPECT_LT(worst, 1e-5) << "view " << v << ": largest relative difference over " << a.size() << " pixels";
+  }
 }
 
 }  // namespace
