@@ -12,7 +12,7 @@
 # Scans and volumes are written under $SCRATCH (default /tmp/voidscan-gpu) and removed after.
 #
 # Stages:
-#   tests  nvidia-smi, then voidscan_tests --gtest_filter='*cuda*:*Cuda*' (the CUDA instances of
+#   tests  nvidia-smi, then voidscan_tests --gtest_filter='*cuda*:*Cuda*:Simulate.*' (the CUDA instances of
 #          the FDK tests and the CPU-vs-CUDA cross-check).
 #   bench  voidscan_bench --benchmark_filter=fdk_cuda: the CUDA backend on projections in memory,
 #          512^3 from 720 views of 512^2 and 1024^3 from 1440 views of 1024^2 (bench/bench_fdk.cpp
@@ -90,13 +90,18 @@ if has_stage tests; then
   echo "== nvidia-smi"
   nvidia-smi 2>&1 | tee "$out/nvidia-smi.txt"
   echo "== voidscan_tests (CUDA cases)"
-  ours "$bin/voidscan_tests" --gtest_filter='*cuda*:*Cuda*' 2>&1 | tee "$out/tests.log"
+  ours "$bin/voidscan_tests" --gtest_filter='*cuda*:*Cuda*:Simulate.*' 2>&1 | tee "$out/tests.log"
   [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "tests FAILED"; status=1; }
+  echo "== voidscan_tests (whole suite with a GPU present: device auto picks CUDA; failures only)"
+  ours "$bin/voidscan_tests" --gtest_brief=1 >"$out/tests_all.log" 2>&1
+  rc=$?
+  grep -E '^\[  (FAILED|PASSED|SKIPPED) *\]|tests? ran|Failure|Expected|Which is' "$out/tests_all.log" | head -60
+  [ $rc -eq 0 ] || { echo "whole suite FAILED"; status=1; }
 fi
 
 if has_stage bench; then
   echo "== voidscan_bench (CUDA backend, projections in memory)"
-  ours "$bin/voidscan_bench" --benchmark_filter=fdk_cuda --benchmark_out="$out/bench_gpu.json" \
+  ours "$bin/voidscan_bench" --benchmark_filter="${BENCH_FILTER:-fdk_cuda|sim_view}" --benchmark_out="$out/bench_gpu.json" \
     --benchmark_out_format=json 2>&1 | tee "$out/bench.log"
   [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "bench FAILED"; status=1; }
   # On a GPU machine a skipped case ("no CUDA device: ...") is a failure, not a result.
@@ -177,7 +182,7 @@ if has_stage peers; then
 fi
 
 echo "== summary (kernel = backprojection kernels alone; backend = filter + backprojection + transfers; e2e = whole process)"
-python3 - "$out/bench_gpu.json" "$out/e2e.tsv" <<'EOF'
+python3 - "$out/bench_gpu.json" "$out/e2e.tsv" "$out/peers.tsv" <<'EOF'
 import csv, json, os, sys
 f = lambda v, fmt: fmt.format(float(v)) if v not in (None, "") else "-"
 if os.path.exists(sys.argv[2]):
@@ -200,5 +205,19 @@ if os.path.exists(sys.argv[1]):
         if b["name"].startswith("fdk_cuda") and not b.get("error_occurred"):
             print(f"| {b['name']} | {f(b.get('backend_s'), '{:.3f}')} | {f(b.get('GUPS_backend'), '{:.1f}')} | "
                   f"{f(b.get('GUPS_total'), '{:.1f}')} | {f(b.get('peak_device_MiB'), '{:.0f}')} | {f(b.get('slabs'), '{:.0f}')} |")
+    sims = [b for b in json.load(open(sys.argv[1]))["benchmarks"] if b["name"].startswith("sim_view")]
+    if sims:
+        print("simulator, time per view (exact projector; sim_view = CPU on this machine's cores, sim_view_cuda = GPU)")
+        print("| case | ms per view |")
+        print("| --- | ---: |")
+        for b in sims:
+            print(f"| {b['name']} | {'skipped: ' + b.get('error_message', '') if b.get('error_occurred') else f(b.get('real_time'), '{:.2f}')} |")
+if os.path.exists(sys.argv[3]):
+    print("peers (bench/peers/astra_fdk.py: ASTRA FDK_CUDA on the same scans; run = upload, filter, backprojection)")
+    print("| size | views | read s | upload s | run s | get s | GUPS run | flip | correlation | scale |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |")
+    for e in csv.DictReader(open(sys.argv[3]), delimiter="\t"):
+        print(f"| {e['n']}^3 | {e['views']} | {e['read_s']} | {e['upload_s']} | {e['run_s']} | {e['get_s']} | {e['gups_run']} | "
+              f"{e['flip']} | {e['correlation']} | {e['scale']} |")
 EOF
 exit $status
