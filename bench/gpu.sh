@@ -75,6 +75,8 @@ if [ -z "$cufft_dir" ]; then
 fi
 libpath="$bin/lib${cufft_dir:+:$cufft_dir}"
 ours() { LD_LIBRARY_PATH="$libpath" "$@"; }
+# the CLI tests run this voidscan, not the path compiled into voidscan_tests (tests/support/run_cli.hpp)
+export VOIDSCAN_BINARY="$bin/voidscan"
 timer=/usr/bin/time
 [ -x "$timer" ] || timer="$bin/bin/time"
 
@@ -90,7 +92,7 @@ if has_stage tests; then
   echo "== nvidia-smi"
   nvidia-smi 2>&1 | tee "$out/nvidia-smi.txt"
   echo "== voidscan_tests (CUDA cases)"
-  ours "$bin/voidscan_tests" --gtest_filter='*cuda*:*Cuda*:Simulate.*' 2>&1 | tee "$out/tests.log"
+  ours "$bin/voidscan_tests" --gtest_filter="${TESTS_FILTER:-*cuda*:*Cuda*:Simulate.*}" 2>&1 | tee "$out/tests.log"
   [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "tests FAILED"; status=1; }
   if [ "${TESTS_ALL:-1}" = 1 ]; then
     echo "== voidscan_tests (whole suite with a GPU present: device auto picks CUDA; failures only)"

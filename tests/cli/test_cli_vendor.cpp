@@ -10,6 +10,7 @@
 #include "support/scan_files.hpp"
 #include "support/temp_dir.hpp"
 #include "support/vendor_writers.hpp"
+#include "support/run_cli.hpp"
 
 namespace voidscan {
 namespace {
@@ -25,7 +26,7 @@ class CliVendor : public ::testing::Test {
  protected:
   Outcome voidscan(const std::string& args) {
     const fs::path out = dir_ / "stdout.txt", err = dir_ / "stderr.txt";
-    const std::string cmd = std::string(VOIDSCAN_BINARY) + " " + args + " > " + out.string() + " 2> " + err.string();
+    const std::string cmd = test::voidscan_binary() + " " + args + " > " + out.string() + " 2> " + err.string();
     const int status = std::system(cmd.c_str());
     return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, test::read_text(out), test::read_text(err)};
   }

@@ -14,6 +14,7 @@
 #include "support/fdk_fixture.hpp"
 #include "support/scan_files.hpp"
 #include "support/temp_dir.hpp"
+#include "support/run_cli.hpp"
 
 namespace voidscan {
 namespace {
@@ -36,7 +37,7 @@ class DetectCli : public ::testing::Test {
  protected:
   Outcome voidscan(const std::string& args) {
     const fs::path out = dir_ / "stdout.txt", err = dir_ / "stderr.txt";
-    const std::string cmd = std::string(VOIDSCAN_BINARY) + " " + args + " > " + out.string() + " 2> " + err.string();
+    const std::string cmd = test::voidscan_binary() + " " + args + " > " + out.string() + " 2> " + err.string();
     const int status = std::system(cmd.c_str());
     Outcome o{WIFEXITED(status) ? WEXITSTATUS(status) : -1, test::read_text(out), test::read_text(err)};
     fs::remove(out);
