@@ -23,6 +23,7 @@
 #include "recon/image_io.hpp"
 #include "recon/tiff_io.hpp"
 #include "recon/txrm.hpp"
+#include "recon/volume_formats.hpp"
 #include "recon/volume_io.hpp"
 #include "recon/volume_writer.hpp"
 
@@ -279,25 +280,74 @@ int run_convert(const std::string& input, const std::string& output, const Globa
   return 0;
 }
 
+namespace {
+
+/// The volume `detect` analyses: a raw file read with the layout given on the command line,
+/// a vendor volume (.vgi, .txm, a folder of TIFF slices), or voidscan's own formats (.mha,
+/// .mhd, .nrrd, .tif). `--voxel` replaces the stated voxel size and keeps the position of
+/// voxel 0. Throws InputError naming the file (and option) when the voxel size is unknown.
+Volume load_detect_volume(const DetectOptions& o) {
+  const fs::path input(o.input);
+  if (o.voxel_mm && !(*o.voxel_mm > 0 && std::isfinite(*o.voxel_mm)))
+    throw InputError(o.input, "--voxel", fmt::format("voxel size must be positive, got {}", *o.voxel_mm));
+  VolumeHeader h;
+  const bool raw = !o.raw_size.empty();
+  RawVolumeSpec spec;
+  if (raw) {
+    if (o.raw_size.size() != 3) throw InputError(o.input, "--raw-size", "expected NX NY NZ");
+    if (!o.voxel_mm) throw InputError(o.input, "--voxel", "a raw file states no voxel size: give --voxel MM");
+    spec.nx = o.raw_size[0], spec.ny = o.raw_size[1], spec.nz = o.raw_size[2];
+    spec.dtype = o.raw_dtype;
+    spec.sx = spec.sy = spec.sz = *o.voxel_mm;
+    spec.header_bytes = o.raw_header_bytes;
+    spec.big_endian = o.raw_big_endian;
+    spec.origin = {-0.5 * (spec.nx - 1) * spec.sx, -0.5 * (spec.ny - 1) * spec.sy, -0.5 * (spec.nz - 1) * spec.sz};
+    h = raw_volume_header(input, spec);
+  } else {
+    h = is_vendor_volume(input) ? read_vendor_volume_header(input, o.voxel_mm) : read_volume_header(input);
+    if (o.voxel_mm) h.spacing_given = true;
+  }
+  if (!h.spacing_given)
+    throw InputError(o.input, "spacing",
+                     "the file states no voxel spacing; detection measures in mm and needs it: give --voxel MM "
+                     "(or MHA ElementSpacing, NRRD spacings, TIFF resolution tags)");
+  for (double s : {h.sx, h.sy, h.sz})
+    if (!(s > 0) || !std::isfinite(s))
+      throw InputError(o.input, "spacing", fmt::format("voxel spacing must be positive, found {} {} {}", h.sx, h.sy, h.sz));
+
+  Volume vol;
+  if (raw) {
+    vol.grid.nx = h.nx, vol.grid.ny = h.ny, vol.grid.nz = h.nz;
+    vol.grid.sx = h.sx, vol.grid.sy = h.sy, vol.grid.sz = h.sz;
+    vol.grid.center = {0, 0, 0};
+    vol.data.resize(vol.grid.voxel_count());
+    read_raw_volume_slab(input, spec, 0, h.nz, vol.data.data());
+  } else if (is_vendor_volume(input)) {
+    vol = read_vendor_volume(input, o.voxel_mm);
+  } else {
+    vol = read_volume(input);
+    if (o.voxel_mm) {
+      VolumeGrid& g = vol.grid;
+      const Vec3 origin = g.origin();
+      g.sx = g.sy = g.sz = *o.voxel_mm;
+      g.center = {origin.x + 0.5 * (g.nx - 1) * g.sx, origin.y + 0.5 * (g.ny - 1) * g.sy,
+                  origin.z + 0.5 * (g.nz - 1) * g.sz};
+    }
+  }
+  return vol;
+}
+
+}  // namespace
+
 int run_detect(const DetectOptions& o, const GlobalOptions& g) {
   const fs::path input(o.input);
   std::error_code ec;
   if (!fs::exists(input, ec)) throw InputError(o.input, "", "volume file not found");
-  (void)volume_format_from_path(input);
-  const VolumeHeader h = read_volume_header(input);
-  if (!h.spacing_given)
-    throw InputError(o.input, "spacing",
-                     "the file states no voxel spacing; detection measures in mm and needs it "
-                     "(MHA ElementSpacing, NRRD space directions or spacings, voidscan TIFF spacing_mm)");
-  for (double s : {h.sx, h.sy, h.sz})
-    if (!(s > 0) || !std::isfinite(s))
-      throw InputError(o.input, "spacing", fmt::format("voxel spacing must be positive, found {} {} {}", h.sx, h.sy, h.sz));
   const detect::Recipe recipe = recipe_of(o);
+  Volume vol = load_detect_volume(o);  // header checks first: nothing is staged for a bad volume
   detect::StagedFolder out(o.output, o.force);
   out.protect(input);
   if (!o.recipe.empty()) out.protect(o.recipe);
-
-  Volume vol = read_volume(input);
   return detect_and_write(std::move(vol), recipe, o.input, out, {o.input, o.input}, g);
 }
 

@@ -38,6 +38,12 @@ struct DetectOptions {
   std::string recipe;     ///< recipe.yaml; "" = every default
   std::string output;     ///< OUTDIR: created complete at the end, or not at all
   bool force = false;     ///< replace a non-empty OUTDIR
+  // detect only: how to read a volume that does not state its layout or voxel size
+  std::optional<double> voxel_mm;  ///< isotropic voxel size, mm (> 0); overrides the file's, keeps its origin
+  std::vector<int> raw_size;       ///< NX NY NZ of a headerless raw file; empty = not raw
+  std::string raw_dtype = "uint16";  ///< raw sample type: uint8, uint16, int16, float32
+  uint64_t raw_header_bytes = 0;   ///< bytes to skip at the start of a raw file
+  bool raw_big_endian = false;     ///< raw samples stored big-endian
 };
 
 int run_reconstruct(const ReconstructOptions& o, const GlobalOptions& g);

@@ -57,8 +57,19 @@ int main(int argc, char** argv) {
   };
   cli::DetectOptions det;
   auto* d = app.add_subcommand("detect", "Find voids and bond gaps in a volume; per-die verdicts and maps");
-  d->add_option("volume", det.input, "Volume: .mha, .nrrd or .tif")->required();
+  d->add_option("volume", det.input,
+                "Volume: .mha/.mhd, .nrrd, .tif stack, folder of TIFF slices, ZEISS .txm, VGSTUDIO .vgi, or raw "
+                "with --raw-size")
+      ->required();
   add_detect_options(d, det);
+  d->add_option("--voxel", det.voxel_mm, "Isotropic voxel size, mm: for files that state none (or to override)");
+  d->add_option("--raw-size", det.raw_size, "Read VOLUME as headerless raw data of NX NY NZ voxels (x fastest)")
+      ->expected(3);
+  d->add_option("--raw-dtype", det.raw_dtype, "Raw sample type: uint8, uint16, int16 or float32")
+      ->capture_default_str();
+  d->add_option("--raw-header-bytes", det.raw_header_bytes, "Raw: bytes to skip before the samples")
+      ->capture_default_str();
+  d->add_flag("--raw-big-endian", det.raw_big_endian, "Raw: samples are big-endian");
 
   cli::DetectOptions run;
   cli::ReconstructOptions run_rec;

@@ -136,6 +136,7 @@ VolumeHeader read_vendor_volume_header(const fs::path& file, std::optional<doubl
     h.dtype = t.type == SampleType::float32 ? "float32" : t.type == SampleType::uint8 ? "uint8" : "uint16";
     const double px = t.x_resolution_per_mm > 0 ? 1.0 / t.x_resolution_per_mm : 1.0;
     h.sx = h.sy = h.sz = voxel_mm.value_or(px);
+    h.spacing_given = voxel_mm.has_value() || t.x_resolution_per_mm > 0;
     return h;
   }
   const std::string x = ascii_lower(file.extension().string());
@@ -157,13 +158,7 @@ VolumeHeader read_vendor_volume_header(const fs::path& file, std::optional<doubl
 }
 
 void read_volume_slab(const fs::path& file, int z0, int z1, float* out, std::optional<double> voxel_mm) {
-  if (!is_vendor_volume(file)) {
-    const Volume v = read_volume(file);
-    check_slab(file, VolumeHeader{v.grid.nx, v.grid.ny, v.grid.nz}, z0, z1);
-    const size_t slice = size_t(v.grid.nx) * v.grid.ny;
-    std::copy(v.data.begin() + slice * z0, v.data.begin() + slice * z1, out);
-    return;
-  }
+  if (!is_vendor_volume(file)) return read_own_volume_slab(file, z0, z1, out);  // .mha/.nrrd/.tif
   const VolumeHeader h = read_vendor_volume_header(file, voxel_mm);
   check_slab(file, h, z0, z1);
   const size_t slice = size_t(h.nx) * h.ny;

@@ -34,7 +34,7 @@ struct RawVolumeSpec {
                                                      std::optional<double> voxel_mm = std::nullopt);
 
 /// Slices [z0, z1) as float into out ((z1 - z0) * nx * ny values, x fastest). Also reads
-/// .mha/.nrrd/.tif volumes (whole file read, then cut: those are voidscan's own outputs).
+/// .mha/.mhd/.nrrd/.tif volumes (read_own_volume_slab: only the slab's bytes are read).
 void read_volume_slab(const std::filesystem::path& file, int z0, int z1, float* out,
                       std::optional<double> voxel_mm = std::nullopt);
 

@@ -360,7 +360,15 @@ VolumeHeader read_tiff_header(const fs::path& file) {
   }
   const auto json = nlohmann::json::parse(detail::tiff_description(file), nullptr, /*allow_exceptions=*/false);
   h.spacing_given = false;
-  if (!json.is_object() || !json.contains("voidscan_volume")) return h;  // a plain stack: unit spacing
+  if (!json.is_object() || !json.contains("voidscan_volume")) {
+    // another program's stack: the resolution tags (isotropic voxels) when present, else unit
+    // spacing flagged as not given
+    if (info.x_resolution_per_mm > 0) {
+      h.sx = h.sy = h.sz = 1.0 / info.x_resolution_per_mm;
+      h.spacing_given = true;
+    }
+    return h;
+  }
   auto get = [&](const char* key, auto& value) {
     if (!json.contains(key)) return;
     try {
@@ -425,6 +433,33 @@ Volume read_volume(const fs::path& file) {
   vol.data.resize(vol.grid.voxel_count());
   read_raw_samples(layout, offset, vol.data.data());
   return vol;
+}
+
+void read_own_volume_slab(const fs::path& file, int z0, int z1, float* out) {
+  const VolumeFormat format = volume_format_from_path(file);
+  const VolumeHeader h = read_volume_header(file);
+  if (z0 < 0 || z1 > h.nz || z0 >= z1)
+    throw InputError(file.string(), "slab", "slices [" + std::to_string(z0) + ", " + std::to_string(z1) +
+                                                ") outside [0, " + std::to_string(h.nz) + ")");
+  const size_t slice = size_t(h.nx) * size_t(h.ny);
+  if (format == VolumeFormat::tiff) {
+    TiffReader reader;
+    for (int z = z0; z < z1; ++z) reader.read(file, z, h.nx, h.ny, out + size_t(z - z0) * slice);
+    if (h.scale != 1 || h.offset != 0)
+      for (size_t i = 0; i < slice * size_t(z1 - z0); ++i) out[i] = float(double(out[i]) * h.scale + h.offset);
+    return;
+  }
+  const RawLayout layout = parse_raw_header(file, format);
+  const uint64_t offset = checked_data_offset(layout);  // the whole file is checked, not only the slab
+  const size_t bytes = dtype_bytes(h.dtype);
+  std::ifstream in(layout.data_file, std::ios::binary);
+  in.seekg(std::streamoff(offset + uint64_t(z0) * slice * bytes));
+  std::vector<unsigned char> buf(slice * bytes);
+  for (int z = z0; z < z1; ++z) {
+    if (!in.read(reinterpret_cast<char*>(buf.data()), std::streamsize(buf.size())))
+      throw InputError(layout.data_file.string(), "", "read error in voxel data at slice " + std::to_string(z));
+    decode(buf.data(), slice, layout.big_endian, layout.header, out + size_t(z - z0) * slice);
+  }
 }
 
 }  // namespace voidscan

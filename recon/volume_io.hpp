@@ -43,6 +43,11 @@ struct VolumeHeader {
 /// truncated file or a header it cannot use.
 [[nodiscard]] Volume read_volume(const std::filesystem::path& file);
 
+/// Slices [z0, z1) of an .mha/.mhd, .nrrd or .tif volume as floats into out ((z1 - z0) * nx * ny
+/// values, x fastest, scale and offset applied), reading only those slices from the file.
+/// Throws InputError naming the file for a slab outside the volume or a short file.
+void read_own_volume_slab(const std::filesystem::path& file, int z0, int z1, float* out);
+
 namespace detail {
 /// Bytes per stored sample of `dtype` ("float32" 4, "uint16"/"int16" 2, "uint8" 1).
 [[nodiscard]] size_t dtype_bytes(const std::string& dtype);

@@ -4,12 +4,15 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <algorithm>
+#include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 
 #include "detect/maps.hpp"
 #include "recon/phantom.hpp"
+#include "recon/tiff_io.hpp"
 #include "recon/volume_io.hpp"
 #include "support/fdk_fixture.hpp"
 #include "support/scan_files.hpp"
@@ -222,6 +225,49 @@ TEST_F(DetectCli, RunWithABadScanWritesNothing) {
   const fs::path r = recipe("kind: generic\n");
   expect_failure("run " + (dir_ / "absent.json").string() + " -o " + (dir_ / "out").string(), {"absent.json"},
                  {"recipe.yaml"});
+}
+
+// A volume that states no voxel size: a headerless raw file (its layout and voxel size on the
+// command line) and a folder of untagged TIFF slices. Without --voxel: exit 2 naming the
+// option; with it: the same two holes as from the .mha.
+TEST_F(DetectCli, RawFileAndUntaggedSlicesTakeTheGivenVoxelSize) {
+  const fs::path mha = disc_volume();
+  const Volume v = read_volume(mha);
+  {  // raw: 16 header bytes, big-endian float32
+    std::ofstream out(dir_ / "disc.raw", std::ios::binary);
+    out << std::string(16, 'H');
+    for (float x : v.data) {
+      unsigned char b[4];
+      std::memcpy(b, &x, 4);
+      std::reverse(b, b + 4);
+      out.write(reinterpret_cast<const char*>(b), 4);
+    }
+  }
+  fs::create_directories(dir_ / "slices");
+  const size_t slice = size_t(v.grid.nx) * v.grid.ny;
+  for (int z = 0; z < v.grid.nz; ++z)
+    write_tiff_float(dir_ / "slices" / ("z" + std::to_string(1000 + z) + ".tif"), v.grid.nx, v.grid.ny, 1,
+                     v.data.data() + size_t(z) * slice);
+  const fs::path r = recipe("kind: generic\ncriteria:\n  max_void_diameter_mm: 1.0\n  max_void_area_fraction: 1\n");
+  const std::set<std::string> inputs{"disc.mha", "disc.raw", "slices", "recipe.yaml"};
+  const std::string raw = "detect " + (dir_ / "disc.raw").string() +
+                          " --raw-size 40 40 40 --raw-dtype float32 --raw-header-bytes 16 --raw-big-endian";
+  expect_failure(raw + " --recipe " + r.string() + " -o " + (dir_ / "out").string(), {"disc.raw", "--voxel"}, inputs);
+  expect_failure("detect " + (dir_ / "slices").string() + " --recipe " + r.string() + " -o " + (dir_ / "out").string(),
+                 {"slices", "spacing", "--voxel"}, inputs);
+  for (const std::string& args : {raw + " --voxel 0.1", "detect " + (dir_ / "slices").string() + " --voxel 0.1"}) {
+    const fs::path out = dir_ / "out";
+    const Outcome o = voidscan(args + " --recipe " + r.string() + " -o " + out.string() + " --force");
+    ASSERT_EQ(o.code, 0) << args << "\n" << o.err << o.out;
+    const json j = json::parse(test::read_text(out / "report.json"));
+    EXPECT_DOUBLE_EQ(j["volume"]["voxel_mm"][0].get<double>(), 0.1) << args;
+    ASSERT_EQ(j["defects"].size(), 2u) << args << j["defects"].dump(1);
+    std::vector<double> d;
+    for (const auto& x : j["defects"]) d.push_back(x["equivalent_diameter_mm"]);
+    std::sort(d.begin(), d.end());
+    EXPECT_NEAR(d[0], 2 * kHoleB.radius_mm, 0.2 * 2 * kHoleB.radius_mm) << args;
+    EXPECT_NEAR(d[1], 2 * kHoleA.radius_mm, 0.2 * 2 * kHoleA.radius_mm) << args;
+  }
 }
 
 }  // namespace
