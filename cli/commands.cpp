@@ -104,11 +104,11 @@ void print_scan_info(const Scan& scan) {
   for (const auto& w : plan.warnings) fmt::print("warning         {}\n", w);
 }
 
-void print_volume_info(const fs::path& file) {
-  const VolumeHeader h = read_volume_header(file);
+void print_volume_info(const fs::path& file, const VolumeHeader& h) {
   fmt::print("volume          {}\n", file.string());
   fmt::print("size            {} x {} x {} voxels ({})\n", h.nx, h.ny, h.nz, h.dtype);
-  fmt::print("voxel           {:.4f} x {:.4f} x {:.4f} um\n", 1000 * h.sx, 1000 * h.sy, 1000 * h.sz);
+  fmt::print("voxel           {:.4f} x {:.4f} x {:.4f} um{}\n", 1000 * h.sx, 1000 * h.sy, 1000 * h.sz,
+             h.spacing_given ? "" : " (not stated in the file: 1 mm assumed; give --voxel MM)");
   fmt::print("origin          ({:.6g}, {:.6g}, {:.6g}) mm (centre of voxel 0)\n", h.origin.x, h.origin.y, h.origin.z);
   fmt::print("extent          {:.4f} x {:.4f} x {:.4f} mm\n", h.nx * h.sx, h.ny * h.sy, h.nz * h.sz);
   if (h.scale != 1 || h.offset != 0) fmt::print("scaling         value = stored * {:.6g} + {:.6g} (1/mm)\n", h.scale, h.offset);
@@ -282,20 +282,25 @@ int run_convert(const std::string& input, const std::string& output, const Globa
 
 namespace {
 
-/// The volume `detect` analyses: a raw file read with the layout given on the command line,
-/// a vendor volume (.vgi, .txm, a folder of TIFF slices), or voidscan's own formats (.mha,
-/// .mhd, .nrrd, .tif). `--voxel` replaces the stated voxel size and keeps the position of
-/// voxel 0. Throws InputError naming the file (and option) when the voxel size is unknown.
-Volume load_detect_volume(const DetectOptions& o) {
-  const fs::path input(o.input);
+/// Where a volume's samples come from: the header (voxel size resolved) and, for a headerless
+/// raw file, its layout. Raw files take --raw-size and need --voxel; vendor volumes (.vgi, .txm,
+/// a folder of TIFF slices) and voidscan's own formats (.mha/.mhd, .nrrd, .tif) state theirs,
+/// which --voxel replaces (keeping the position of voxel 0).
+struct VolumeSource {
+  VolumeHeader header;
+  std::optional<RawVolumeSpec> raw;
+};
+
+VolumeSource volume_source(const std::string& file, const VolumeReadOptions& o) {
+  const fs::path input(file);
   if (o.voxel_mm && !(*o.voxel_mm > 0 && std::isfinite(*o.voxel_mm)))
-    throw InputError(o.input, "--voxel", fmt::format("voxel size must be positive, got {}", *o.voxel_mm));
-  VolumeHeader h;
-  const bool raw = !o.raw_size.empty();
-  RawVolumeSpec spec;
-  if (raw) {
-    if (o.raw_size.size() != 3) throw InputError(o.input, "--raw-size", "expected NX NY NZ");
-    if (!o.voxel_mm) throw InputError(o.input, "--voxel", "a raw file states no voxel size: give --voxel MM");
+    throw InputError(file, "--voxel", fmt::format("voxel size must be positive, got {}", *o.voxel_mm));
+  VolumeSource src;
+  VolumeHeader& h = src.header;
+  if (!o.raw_size.empty()) {
+    if (o.raw_size.size() != 3) throw InputError(file, "--raw-size", "expected NX NY NZ");
+    if (!o.voxel_mm) throw InputError(file, "--voxel", "a raw file states no voxel size: give --voxel MM");
+    RawVolumeSpec spec;
     spec.nx = o.raw_size[0], spec.ny = o.raw_size[1], spec.nz = o.raw_size[2];
     spec.dtype = o.raw_dtype;
     spec.sx = spec.sy = spec.sz = *o.voxel_mm;
@@ -303,25 +308,39 @@ Volume load_detect_volume(const DetectOptions& o) {
     spec.big_endian = o.raw_big_endian;
     spec.origin = {-0.5 * (spec.nx - 1) * spec.sx, -0.5 * (spec.ny - 1) * spec.sy, -0.5 * (spec.nz - 1) * spec.sz};
     h = raw_volume_header(input, spec);
-  } else {
-    h = is_vendor_volume(input) ? read_vendor_volume_header(input, o.voxel_mm) : read_volume_header(input);
-    if (o.voxel_mm) h.spacing_given = true;
+    h.origin = spec.origin;
+    src.raw = spec;
+    return src;
   }
+  h = is_vendor_volume(input) ? read_vendor_volume_header(input, o.voxel_mm) : read_volume_header(input);
+  if (o.voxel_mm) {
+    h.sx = h.sy = h.sz = *o.voxel_mm;
+    h.spacing_given = true;
+  }
+  return src;
+}
+
+/// The volume `detect` analyses (volume_source() says from where). Throws InputError naming
+/// the file (and --voxel) when the voxel size is unknown or not positive.
+Volume load_detect_volume(const std::string& file, const VolumeReadOptions& o) {
+  const fs::path input(file);
+  const VolumeSource src = volume_source(file, o);
+  const VolumeHeader& h = src.header;
   if (!h.spacing_given)
-    throw InputError(o.input, "spacing",
+    throw InputError(file, "spacing",
                      "the file states no voxel spacing; detection measures in mm and needs it: give --voxel MM "
                      "(or MHA ElementSpacing, NRRD spacings, TIFF resolution tags)");
   for (double s : {h.sx, h.sy, h.sz})
     if (!(s > 0) || !std::isfinite(s))
-      throw InputError(o.input, "spacing", fmt::format("voxel spacing must be positive, found {} {} {}", h.sx, h.sy, h.sz));
+      throw InputError(file, "spacing", fmt::format("voxel spacing must be positive, found {} {} {}", h.sx, h.sy, h.sz));
 
   Volume vol;
-  if (raw) {
+  if (src.raw) {
     vol.grid.nx = h.nx, vol.grid.ny = h.ny, vol.grid.nz = h.nz;
     vol.grid.sx = h.sx, vol.grid.sy = h.sy, vol.grid.sz = h.sz;
     vol.grid.center = {0, 0, 0};
     vol.data.resize(vol.grid.voxel_count());
-    read_raw_volume_slab(input, spec, 0, h.nz, vol.data.data());
+    read_raw_volume_slab(input, *src.raw, 0, h.nz, vol.data.data());
   } else if (is_vendor_volume(input)) {
     vol = read_vendor_volume(input, o.voxel_mm);
   } else {
@@ -344,7 +363,7 @@ int run_detect(const DetectOptions& o, const GlobalOptions& g) {
   std::error_code ec;
   if (!fs::exists(input, ec)) throw InputError(o.input, "", "volume file not found");
   const detect::Recipe recipe = recipe_of(o);
-  Volume vol = load_detect_volume(o);  // header checks first: nothing is staged for a bad volume
+  Volume vol = load_detect_volume(o.input, o.read);  // header checks first: nothing is staged for a bad volume
   detect::StagedFolder out(o.output, o.force);
   out.protect(input);
   if (!o.recipe.empty()) out.protect(o.recipe);
@@ -372,10 +391,11 @@ int run_run(const DetectOptions& o, const ReconstructOptions& rec, const GlobalO
   return detect_and_write(std::move(vol), recipe, kept, out, {o.input, kept}, g);
 }
 
-int run_info(const std::string& file, const GlobalOptions&) {
+int run_info(const std::string& file, const VolumeReadOptions& read, const GlobalOptions&) {
   const fs::path p(file);
   if (!fs::exists(p)) throw InputError(file, "", "file not found");
-  const ScanInputKind kind = scan_input_kind(p);
+  const bool volume_options = read.voxel_mm || !read.raw_size.empty();
+  const ScanInputKind kind = volume_options ? ScanInputKind::unknown : scan_input_kind(p);
   if (kind == ScanInputKind::txrm) {
     // the file as stored, then (when its geometry can be established) the scan it converts to
     print_txrm_info(p);
@@ -394,7 +414,7 @@ int run_info(const std::string& file, const GlobalOptions&) {
     print_scan_info(scan);
     return 0;
   }
-  print_volume_info(p);
+  print_volume_info(p, volume_source(file, read).header);
   return 0;
 }
 

@@ -33,17 +33,21 @@ struct ReconstructOptions {
 };
 
 /// `voidscan detect` and the detection half of `voidscan run`.
+/// How `detect` and `info` read a volume that does not state its layout or voxel size.
+struct VolumeReadOptions {
+  std::optional<double> voxel_mm;    ///< isotropic voxel size, mm (> 0); overrides the file's, keeps voxel 0's position
+  std::vector<int> raw_size;         ///< NX NY NZ of a headerless raw file; empty = not raw
+  std::string raw_dtype = "uint16";  ///< raw sample type: uint8, uint16, int16, float32
+  uint64_t raw_header_bytes = 0;     ///< bytes to skip at the start of a raw file
+  bool raw_big_endian = false;       ///< raw samples stored big-endian
+};
+
 struct DetectOptions {
   std::string input;      ///< detect: the volume (.mha, .nrrd, .tif); run: the scan manifest
   std::string recipe;     ///< recipe.yaml; "" = every default
   std::string output;     ///< OUTDIR: created complete at the end, or not at all
   bool force = false;     ///< replace a non-empty OUTDIR
-  // detect only: how to read a volume that does not state its layout or voxel size
-  std::optional<double> voxel_mm;  ///< isotropic voxel size, mm (> 0); overrides the file's, keeps its origin
-  std::vector<int> raw_size;       ///< NX NY NZ of a headerless raw file; empty = not raw
-  std::string raw_dtype = "uint16";  ///< raw sample type: uint8, uint16, int16, float32
-  uint64_t raw_header_bytes = 0;   ///< bytes to skip at the start of a raw file
-  bool raw_big_endian = false;     ///< raw samples stored big-endian
+  VolumeReadOptions read;  ///< detect only: how to read the volume
 };
 
 int run_reconstruct(const ReconstructOptions& o, const GlobalOptions& g);
@@ -72,6 +76,7 @@ int run_simulate(const SimulateOptions& o, const GlobalOptions& g);
 /// `voidscan convert INPUT -o scan.json`: any scan load_any_scan reads -> a native manifest
 /// with per-view vectors (written atomically), projection paths relative to it.
 int run_convert(const std::string& input, const std::string& output, const GlobalOptions& g);
-int run_info(const std::string& file, const GlobalOptions& g);
+/// Describes a scan or a volume; `read` as for detect (volumes only).
+int run_info(const std::string& file, const VolumeReadOptions& read, const GlobalOptions& g);
 
 }  // namespace voidscan::cli

@@ -55,6 +55,15 @@ int main(int argc, char** argv) {
     c->add_option("-o,--output", d.output, "Output folder (report.json, defects.csv, labels.mha, maps/)")->required();
     c->add_flag("--force", d.force, "Replace an existing non-empty output folder");
   };
+  auto add_volume_read_options = [](CLI::App* c, cli::VolumeReadOptions& r) {
+    c->add_option("--voxel", r.voxel_mm, "Isotropic voxel size, mm: for volumes that state none (or to override)");
+    c->add_option("--raw-size", r.raw_size, "Read the volume as headerless raw data of NX NY NZ voxels (x fastest)")
+        ->expected(3);
+    c->add_option("--raw-dtype", r.raw_dtype, "Raw sample type: uint8, uint16, int16 or float32")->capture_default_str();
+    c->add_option("--raw-header-bytes", r.raw_header_bytes, "Raw: bytes to skip before the samples")
+        ->capture_default_str();
+    c->add_flag("--raw-big-endian", r.raw_big_endian, "Raw: samples are big-endian");
+  };
   cli::DetectOptions det;
   auto* d = app.add_subcommand("detect", "Find voids and bond gaps in a volume; per-die verdicts and maps");
   d->add_option("volume", det.input,
@@ -62,14 +71,7 @@ int main(int argc, char** argv) {
                 "with --raw-size")
       ->required();
   add_detect_options(d, det);
-  d->add_option("--voxel", det.voxel_mm, "Isotropic voxel size, mm: for files that state none (or to override)");
-  d->add_option("--raw-size", det.raw_size, "Read VOLUME as headerless raw data of NX NY NZ voxels (x fastest)")
-      ->expected(3);
-  d->add_option("--raw-dtype", det.raw_dtype, "Raw sample type: uint8, uint16, int16 or float32")
-      ->capture_default_str();
-  d->add_option("--raw-header-bytes", det.raw_header_bytes, "Raw: bytes to skip before the samples")
-      ->capture_default_str();
-  d->add_flag("--raw-big-endian", det.raw_big_endian, "Raw: samples are big-endian");
+  add_volume_read_options(d, det.read);
 
   cli::DetectOptions run;
   cli::ReconstructOptions run_rec;
@@ -94,6 +96,8 @@ int main(int argc, char** argv) {
   auto* i = app.add_subcommand("info", "Describe a scan manifest or a volume file");
   i->add_option("file", info_file, "a scan (scan.json, .xtekct, .txrm, SkyScan .log, or a folder) or a volume")
       ->required();
+  cli::VolumeReadOptions info_read;
+  add_volume_read_options(i, info_read);
 
   cli::SimulateOptions sim;
   auto* s = app.add_subcommand("simulate", "Simulate a lab CT scan of a package phantom with planted defects");
@@ -127,7 +131,7 @@ int main(int argc, char** argv) {
   if (global.quiet && spdlog::get_level() < spdlog::level::warn) spdlog::set_level(spdlog::level::warn);
   try {
     if (*r) return cli::run_reconstruct(rec, global);
-    if (*i) return cli::run_info(info_file, global);
+    if (*i) return cli::run_info(info_file, info_read, global);
     if (*d) return cli::run_detect(det, global);
     if (*rn) return cli::run_run(run, run_rec, global);
     if (*s) {

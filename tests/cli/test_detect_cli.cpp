@@ -255,6 +255,19 @@ TEST_F(DetectCli, RawFileAndUntaggedSlicesTakeTheGivenVoxelSize) {
   expect_failure(raw + " --recipe " + r.string() + " -o " + (dir_ / "out").string(), {"disc.raw", "--voxel"}, inputs);
   expect_failure("detect " + (dir_ / "slices").string() + " --recipe " + r.string() + " -o " + (dir_ / "out").string(),
                  {"slices", "spacing", "--voxel"}, inputs);
+  // info reads them the same way
+  const Outcome info_raw = voidscan("info " + (dir_ / "disc.raw").string() +
+                                    " --raw-size 40 40 40 --raw-dtype float32 --raw-header-bytes 16 --raw-big-endian "
+                                    "--voxel 0.1");
+  EXPECT_EQ(info_raw.code, 0) << info_raw.err;
+  EXPECT_NE(info_raw.out.find("40 x 40 x 40 voxels (float32)"), std::string::npos) << info_raw.out;
+  EXPECT_NE(info_raw.out.find("100.0000 x 100.0000 x 100.0000 um"), std::string::npos) << info_raw.out;
+  const Outcome info_slices = voidscan("info " + (dir_ / "slices").string());
+  EXPECT_EQ(info_slices.code, 0) << info_slices.err;
+  EXPECT_NE(info_slices.out.find("not stated in the file"), std::string::npos) << info_slices.out;
+  const Outcome info_cut = voidscan("info " + (dir_ / "disc.raw").string() + " --raw-size 40 40 41 --raw-dtype float32 --voxel 0.1");
+  EXPECT_EQ(info_cut.code, 2);
+  EXPECT_NE(info_cut.err.find("disc.raw"), std::string::npos) << info_cut.err;
   for (const std::string& args : {raw + " --voxel 0.1", "detect " + (dir_ / "slices").string() + " --voxel 0.1"}) {
     const fs::path out = dir_ / "out";
     const Outcome o = voidscan(args + " --recipe " + r.string() + " -o " + out.string() + " --force");
