@@ -64,6 +64,27 @@ inline std::string where(const char* expr, const char* file, int line) {
   throw RuntimeFailure(what, "check the GPU and its driver (nvidia-smi), or use --device cpu");
 }
 
+/// Throws RuntimeFailure (with the rebuild hint) when this build has no image of `kernel` the
+/// current device can run: the first call a launcher makes, so an architecture mismatch is one
+/// clear message rather than a launch error. `kernel` is the __global__ function's address.
+inline void check_kernel_image(const void* kernel) {
+  cudaFuncAttributes attr{};
+  const cudaError_t err = cudaFuncGetAttributes(&attr, kernel);
+  if (err == cudaErrorNoKernelImageForDevice || err == cudaErrorInvalidDeviceFunction) {
+    (void)cudaGetLastError();
+    int device = 0, major = 0, minor = 0;
+    (void)cudaGetDevice(&device);
+    (void)cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device);
+    (void)cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, device);
+    (void)cudaGetLastError();
+    throw RuntimeFailure("this voidscan has no CUDA kernels for the GPU's compute capability " +
+                             std::to_string(major) + "." + std::to_string(minor),
+                         "rebuild with -DCMAKE_CUDA_ARCHITECTURES=" + std::to_string(major * 10 + minor) +
+                             " or use --device cpu");
+  }
+  if (err != cudaSuccess) throw_cuda_error(err, "cudaFuncGetAttributes", __FILE__, __LINE__);
+}
+
 /// For destructors: never throws; clears a non-sticky error so it is not reported later.
 inline void ignore(cudaError_t err) noexcept {
   if (err != cudaSuccess) (void)cudaGetLastError();

@@ -130,21 +130,7 @@ int rows_grid_y(int total_rows) { return total_rows < kMaxGridY ? total_rows : k
 }  // namespace
 
 void check_kernels_loadable() {
-  cudaFuncAttributes attr{};
-  const cudaError_t err = cudaFuncGetAttributes(&attr, backproject_kernel<float>);
-  if (err == cudaErrorNoKernelImageForDevice || err == cudaErrorInvalidDeviceFunction) {
-    (void)cudaGetLastError();
-    int device = 0, major = 0, minor = 0;
-    (void)cudaGetDevice(&device);
-    (void)cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device);
-    (void)cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, device);
-    (void)cudaGetLastError();
-    throw RuntimeFailure("this voidscan has no CUDA kernels for the GPU's compute capability " +
-                             std::to_string(major) + "." + std::to_string(minor),
-                         "rebuild with -DCMAKE_CUDA_ARCHITECTURES=" + std::to_string(major * 10 + minor) +
-                             " or use --device cpu");
-  }
-  VS_CUDA_CHECK(err);
+  detail::check_kernel_image(reinterpret_cast<const void*>(&backproject_kernel<float>));
 }
 
 void launch_preweight(float* rows_data, int pitch, int cols, int shift, int rows, int valid_rows, int total_rows,

@@ -57,21 +57,7 @@ void launch_transmissions(const sim::flat::Scene& device_scene, const sim::flat:
 }
 
 void check_sim_kernel_loadable() {
-  cudaFuncAttributes attr{};
-  const cudaError_t err = cudaFuncGetAttributes(&attr, transmission_kernel);
-  if (err == cudaErrorNoKernelImageForDevice || err == cudaErrorInvalidDeviceFunction) {
-    (void)cudaGetLastError();
-    int device = 0, major = 0, minor = 0;
-    (void)cudaGetDevice(&device);
-    (void)cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device);
-    (void)cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, device);
-    (void)cudaGetLastError();
-    throw RuntimeFailure("this voidscan has no CUDA kernels for the GPU's compute capability " +
-                             std::to_string(major) + "." + std::to_string(minor),
-                         "rebuild with -DCMAKE_CUDA_ARCHITECTURES=" + std::to_string(major * 10 + minor) +
-                             " or use --device cpu");
-  }
-  VS_CUDA_CHECK(err);
+  detail::check_kernel_image(reinterpret_cast<const void*>(&transmission_kernel));
 }
 
 struct SimProjector::Impl {
