@@ -27,13 +27,20 @@
 //     LabelImageToShapeLabelMap); CNR = (mu_h - mean v) / noise. Kept when the equivalent
 //     diameter >= min_void_diameter_voxels (2-D slices: the circle-equivalent diameter).
 //  6. Bond gaps (hybrid interfaces): per column of the die footprint, the attenuation deficit
-//     of the band (interface +- 3 planes) against the intact bond: over the dielectric the
-//     per-plane median of all dies' dielectric columns; pad columns take the thickness of the
-//     dielectric around them. Thickness = deficit / (mu_ref - mu_air) (a gap of thickness t
-//     removes t of material from the column); 3x3-smoothed map thresholded at max(min_gap_thickness,
-//     4 sigma); 8-connected regions at least min_gap_width across; area = columns above half
-//     the region's median thickness; thickness = median over the region's core. Enclosed air
-//     inside a hybrid band is left to this step (no double count).
+//     of the band (interface +- 3 planes; the interface plane is where the pads' metal is
+//     centred) against the intact bond at that column: columns are classed by their offset
+//     from the nearest pad (1/4 voxel; pads snapped to their lattice, lattice sites a gap has
+//     emptied added) or as dielectric, the die's two outer columns apart, and the reference is
+//     the per-plane median of each class over all hybrid dies. Thickness t = deficit /
+//     (mu_intact at the interface - mu_air) (a gap of thickness t removes t of material, over
+//     pads and dielectric alike). Detection on the 5x5 mean at max(min_gap_thickness, 4 sigma),
+//     sigma from the map's negative side (gaps only add); each region split at half its level
+//     on the 3x3 mean into face-connected parts, parts at a level far from the region's split
+//     again, and what lies above the threshold outside the parts (a thin gap beside a thick
+//     one) treated as a region of its own; parts at least min_gap_width across; thickness =
+//     median over the part's core; area = deficit summed over the part and 2 columns around it
+//     / (thickness x the part's mean intact level). Enclosed air inside a hybrid band is left
+//     to this step (no double count).
 //  7. Types and dies: in a bump -> bump_void (+ void fraction void / (solder + void)); under a
 //     die's footprint (+ fillet margin) within its band -> underfill_void; in a hybrid band ->
 //     bond_gap; else void. A defect belongs to the die above its interface. Generic: void, "P0".
@@ -55,8 +62,6 @@
 #include <numbers>
 #include <numeric>
 #include <set>
-#include <cstdio>
-#include <cstdlib>
 
 #include "detect/itk_ops.hpp"
 #include "detect/materials.hpp"
@@ -488,12 +493,7 @@ void Analyzer::find_pads(DieInfo& di) {
           }
     if (di.pads.size() >= 4 && ws > 0) di.z_int = zw / ws;
   }
-  const std::size_t detected_pads = di.pads.size();
   complete_pad_lattice(di);
-  if (std::getenv("VOIDSCAN_DEBUG_GAPS"))  // DEBUG
-    for (std::size_t q = 0; q < di.pads.size(); ++q)
-      std::fprintf(stderr, "pad %s %s %.2f %.2f r %.2f\n", di.die.id.c_str(), q < detected_pads ? "det" : "virt",
-                   di.pads[q][0] - di.b.i0, di.pads[q][1] - di.b.j0, di.pads[q][2]);
 }
 
 // Pads on a regular x-y lattice (as hybrid-bond pads are): the pitch along x and y is the
@@ -730,28 +730,35 @@ void Analyzer::find_voids(std::vector<u8>& cand) {
 
 // ---- 6. bond gaps ---------------------------------------------------------------------------
 // Per column of a hybrid die's footprint, the thickness of material missing from the interface
-// band (kc +- h planes): t = sum_k (R(k) - v(k)) / (R(k) - mu_air) voxels, R the intact bond at that
-// column. R is a robust reference taken like with like: columns are classed by their offset from
-// the nearest pad (1/4 voxel steps; radial distance as a fallback) or as dielectric far from
-// pads, and R(class, k) is the median over the die's columns of that class (all hybrid dies' when
-// the die has too few). A gap removes pad metal and dielectric alike, so the same formula holds
-// over pads and between them, and a pad cut by a gap's edge counts with the part that is cut.
+// band (kc +- h planes): t = sum_k (R(k) - v(k)) / (R(interface) - mu_air) voxels, R the intact
+// bond at that column. R is a robust reference taken like with like: columns are classed by
+// their offset from the nearest pad (1/4 voxel steps; radial distance as a fallback) or as
+// dielectric far from pads, the footprint's two outer columns apart, and R(class, k) is the
+// median over all hybrid dies' columns of that class (the die's own when the others have too
+// few). The deficit is summed over the planes (the reconstruction's blur spreads it in z, not
+// its total) and divided by the intact level at the interface, whose material a gap removes:
+// the same formula holds over pads and between them, and a pad cut by a gap's edge counts with
+// the part that is cut.
 void Analyzer::find_gaps() {
   constexpr int h = 3;
   constexpr int kPlanes = 2 * h + 1;
   constexpr std::size_t kMinSamples = 8;
+  constexpr int kRing = 2;
   std::vector<DieInfo*> hd;
   for (auto& di : dies_)
     if (di.iface == Iface::hybrid) hd.push_back(&di);
   if (hd.empty()) return;
   const double mu_air = mat_.mu_air();
   struct Map {
-    DieInfo* di;
-    int nx, ny, kc;
+    DieInfo* di = nullptr;
+    int nx = 0, ny = 0, kc = 0;
     std::vector<std::int64_t> key;   // offset class from the nearest pad; 0 = dielectric
     std::vector<std::int64_t> rkey;  // radial class (fallback); 0 = dielectric
+    std::vector<std::int64_t> rim;   // footprint's outer columns: (distance to the border + 1) << 40, else 0
     std::vector<std::array<double, kPlanes>> R;  // intact reference per column and plane (NaN: none)
-    std::vector<double> T;           // missing thickness, voxels
+    std::vector<double> D;           // deficit summed over the band, 1/mm x voxels
+    std::vector<double> Rc;          // intact level at the interface minus air, 1/mm
+    std::vector<double> T;           // missing thickness D / Rc, voxels
     std::vector<double> ts;          // 3x3 mean of T
     std::vector<double> t5;          // 5x5 mean of T
   };
@@ -762,10 +769,15 @@ void Analyzer::find_gaps() {
   };
   std::vector<Map> maps;
   for (DieInfo* di : hd) {
-    Map mp{di, di->b.i1 - di->b.i0 + 1, di->b.j1 - di->b.j0 + 1, int(std::lround(di->z_int)), {}, {}, {}, {}, {}, {}};
+    Map mp;
+    mp.di = di;
+    mp.nx = di->b.i1 - di->b.i0 + 1;
+    mp.ny = di->b.j1 - di->b.j0 + 1;
+    mp.kc = int(std::lround(di->z_int));
     const std::size_t n = std::size_t(mp.nx) * std::size_t(mp.ny);
     mp.key.assign(n, 0);
     mp.rkey.assign(n, 0);
+    mp.rim.assign(n, 0);
     std::vector<double> best(n, std::numeric_limits<double>::infinity());
     for (const auto& pd : di->pads) {
       const double reach = pd[2] + 2.5;  // pad radius + the reconstruction's blur
@@ -782,11 +794,11 @@ void Analyzer::find_gaps() {
         }
     }
     // The footprint's outer two columns: classes of their own (the die's edge, blurred by the
-    // reconstruction, is part of their intact state).
+    // reconstruction, is part of their intact state), still by their offset from the pads.
     for (int j = 0; j < mp.ny; ++j)
       for (int i = 0; i < mp.nx; ++i) {
         const int d = std::min({i, j, mp.nx - 1 - i, mp.ny - 1 - j});
-        if (d <= 1) mp.key[std::size_t(j) * mp.nx + i] = mp.rkey[std::size_t(j) * mp.nx + i] = -1000000 - d;
+        if (d <= 1) mp.rim[std::size_t(j) * mp.nx + i] = std::int64_t(d + 1) << 40;
       }
     maps.push_back(std::move(mp));
   }
@@ -802,9 +814,9 @@ void Analyzer::find_gaps() {
         for (int o = -h; o <= h; ++o) {
           const double x = value(mp, i, j, o);
           if (!std::isfinite(x)) continue;
-          for (std::int64_t key : {mp.key[q], mp.rkey[q]}) {
+          for (std::int64_t key : {mp.key[q] + mp.rim[q], mp.rkey[q] + mp.rim[q]}) {
             per[m][key][std::size_t(o + h)].push_back(x);
-            if (key != 0 || mp.key[q] == 0) all[key][std::size_t(o + h)].push_back(x);
+            all[key][std::size_t(o + h)].push_back(x);
           }
         }
       }
@@ -841,25 +853,28 @@ void Analyzer::find_gaps() {
     const std::size_t n = mp.key.size();
     mp.R.assign(n, {});
     mp.T.assign(n, 0.0);
+    mp.D.assign(n, 0.0);
+    mp.Rc.assign(n, 0.0);
     for (std::size_t q = 0; q < n; ++q) {
       const int i = int(q % std::size_t(mp.nx)), j = int(q / std::size_t(mp.nx));
       double deficit = 0;
       const std::array<const Medians*, 2> tables{&all_med, &per_med[m]};
       for (int o = 0; o < kPlanes; ++o) {
         double ref = std::numeric_limits<double>::quiet_NaN();
-        for (std::int64_t key : {mp.key[q], mp.rkey[q]})
+        for (std::int64_t key : {mp.key[q] + mp.rim[q], mp.rkey[q] + mp.rim[q]})
           for (const Medians* table : tables)
             if (!std::isfinite(ref))
               if (auto it = table->find(key); it != table->end()) ref = it->second[std::size_t(o)];
         // A radial class no pad fills: the nearest filled one.
-        for (int step = 1; step <= 3 && !std::isfinite(ref) && mp.rkey[q] < 0 && mp.rkey[q] > -1000000; ++step)
+        for (int step = 1; step <= 3 && !std::isfinite(ref) && mp.rkey[q] < 0; ++step)
           for (std::int64_t key : {mp.rkey[q] - step, mp.rkey[q] + step})
             for (const Medians* table : tables)
               if (!std::isfinite(ref) && key < 0)
-                if (auto it = table->find(key); it != table->end()) ref = it->second[std::size_t(o)];
-        for (const Medians* table : tables)
-          if (!std::isfinite(ref))
-            if (auto it = table->find(0); it != table->end()) ref = it->second[std::size_t(o)];
+                if (auto it = table->find(key + mp.rim[q]); it != table->end()) ref = it->second[std::size_t(o)];
+        for (std::int64_t key : {mp.rim[q], std::int64_t(0)})
+          for (const Medians* table : tables)
+            if (!std::isfinite(ref))
+              if (auto it = table->find(key); it != table->end()) ref = it->second[std::size_t(o)];
         mp.R[q][std::size_t(o)] = ref;
         const double x = value(mp, i, j, o - h);
         if (std::isfinite(ref) && std::isfinite(x)) deficit += ref - x;
@@ -872,7 +887,9 @@ void Analyzer::find_gaps() {
       const double r0 = mp.R[q][std::size_t(o0 + h)], r1 = mp.R[q][std::size_t(o0 + h + 1)];
       double rc = std::isfinite(r0) && std::isfinite(r1) ? (1 - fz) * r0 + fz * r1 : std::isfinite(r0) ? r0 : r1;
       rc = std::max(rc, diel_c);  // nothing at the interface is less dense than its dielectric
-      mp.T[q] = std::isfinite(rc) && rc - mu_air > 1e-9 ? deficit / (rc - mu_air) : 0.0;
+      mp.D[q] = deficit;
+      mp.Rc[q] = std::isfinite(rc) ? rc - mu_air : 0.0;
+      mp.T[q] = mp.Rc[q] > 1e-9 ? deficit / mp.Rc[q] : 0.0;
     }
     mp.ts.assign(n, 0.0);
     for (int j = 0; j < mp.ny; ++j)
@@ -897,8 +914,7 @@ void Analyzer::find_gaps() {
       if (x <= 0) neg.push_back(-x);
     return neg.size() >= 100 ? 1.4826 * median_of(neg) : mad_sigma(v);
   };
-  const double sig = noise_of(all_ts);
-  const double thr = std::max(recipe_.detect.min_gap_thickness_voxels, 4.0 * sig);
+  const double sig = noise_of(all_ts);  // of the 3x3 mean: the CNR below
   // Detection on the 5x5 mean (gaps are >= min_gap_width wide; its noise is lower), at 4 of its
   // sigma or the smallest thickness of interest.
   std::vector<double> all_t5;
@@ -921,15 +937,6 @@ void Analyzer::find_gaps() {
   const double sig5 = noise_of(all_t5);
   const double thr5 = std::max(recipe_.detect.min_gap_thickness_voxels, 4.0 * sig5);
   const double min_w = recipe_.detect.min_gap_width_voxels;
-  if (const char* dbg = std::getenv("VOIDSCAN_DEBUG_GAPS")) {  // DEBUG
-    std::fprintf(stderr, "gaps: sig %.3f thr %.3f sig5 %.3f thr5 %.3f pads %zu z %.2f\n", sig, thr, sig5, thr5, maps[0].di->pads.size(), maps[0].di->z_int);
-    for (std::size_t m = 0; m < maps.size(); ++m) {
-      std::FILE* fo = std::fopen((std::string(dbg) + "/T" + std::to_string(m) + ".raw").c_str(), "wb");
-      std::fwrite(maps[m].T.data(), sizeof(double), maps[m].T.size(), fo);
-      std::fclose(fo);
-      std::fprintf(stderr, "map %zu: %d x %d kc %d\n", m, maps[m].nx, maps[m].ny, maps[m].kc);
-    }
-  }
   for (Map& mp : maps) {
     const std::size_t n = mp.T.size();
     const Dims d2{mp.nx, mp.ny, 1};
@@ -974,16 +981,6 @@ void Analyzer::find_gaps() {
         if (task.set[q] && !taken[q] && mp.ts[q] >= 0.5 * level0) vals.push_back(mp.T[q]);
       if (vals.size() < 4) continue;
       const double level = median_of(vals);
-      if (std::getenv("VOIDSCAN_DEBUG_GAPS")) {  // DEBUG
-        int i0 = 1 << 30, i1 = -1, j0 = 1 << 30, j1 = -1;
-        for (std::size_t q = 0; q < n; ++q)
-          if (task.set[q]) {
-            const int i = int(q % std::size_t(mp.nx)), j = int(q / std::size_t(mp.nx));
-            i0 = std::min(i0, i), i1 = std::max(i1, i), j0 = std::min(j0, j), j1 = std::max(j1, j);
-          }
-        std::fprintf(stderr, "die %s task depth %d box %d..%d x %d..%d level0 %.2f level %.2f\n", mp.di->die.id.c_str(),
-                     task.depth, i0, i1, j0, j1, level0, level);
-      }
       std::vector<u8> half(n, 0);
       for (std::size_t q = 0; q < n; ++q) half[q] = task.set[q] && !taken[q] && mp.ts[q] >= 0.5 * level;
       std::vector<std::uint32_t> lab(n);
@@ -1048,14 +1045,18 @@ void Analyzer::find_gaps() {
       }
       const double t_vox = median_of(core.size() >= 4 ? core : allv);
       if (!(t_vox > 0)) continue;
-      // Area = missing volume / thickness over the part and the ring of columns around it
-      // (not another gap's): the partly covered columns at its edge count with their fraction.
+      // Area = missing material / (thickness x the intact interface level): the deficit summed
+      // over the part and the ring of columns around it (not another gap's), where the blur has
+      // spread its edge; the level averaged over the part (pads and dielectric alike).
       std::vector<u8> grown = in;
-      itk_ops::dilate_box(grown.data(), d2, 1, 1, 0);
-      double missing = 0;
+      itk_ops::dilate_box(grown.data(), d2, kRing, kRing, 0);
+      double missing = 0, level_sum = 0;
       for (std::size_t q = 0; q < n; ++q)
-        if (grown[q] && (in[q] || !taken[q])) missing += mp.T[q];
-      const double area_cols = std::max(missing / t_vox, 0.5 * double(part.cols.size()));
+        if (grown[q] && (in[q] || !taken[q])) missing += mp.D[q];
+      for (std::size_t q : part.cols) level_sum += mp.Rc[q];
+      const double mean_level = level_sum / double(part.cols.size());
+      const double area_cols =
+          mean_level > 0 ? std::max(missing / (t_vox * mean_level), 0.5 * double(part.cols.size())) : double(part.cols.size());
       Found f;
       f.d.type = DefectType::bond_gap;
       f.d.die = mp.di->die.id;

@@ -31,6 +31,7 @@ struct SimCase {
   int views = 720;                               ///< over 360 degrees
   double i0 = 20000;                             ///< white level (sim default); 0 = noise-free
   FilterWindow window = FilterWindow::hann;      ///< FDK ramp window
+  int supersample = 2;                           ///< sub-pixel rays per axis (sim default 2)
 };
 
 struct SimSample {
@@ -51,6 +52,7 @@ inline SimSample simulate_and_reconstruct(const SimCase& c, const std::filesyste
   sim::SimulateParams sp;
   sp.views = c.views;
   sp.i0 = c.i0;
+  sp.supersample = c.supersample;
   sp.seed = 1000 + c.seed;  // noise seed, distinct from the preset seed
   sp.device = Device::cpu;  // the reference projector: the same figures on every machine
   const auto t0 = clock::now();
