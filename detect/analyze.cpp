@@ -734,8 +734,7 @@ void Analyzer::find_voids(std::vector<u8>& cand) {
 // bond at that column. R is a robust reference taken like with like: columns are classed by
 // their offset from the nearest pad (1/4 voxel steps; radial distance as a fallback) or as
 // dielectric far from pads, the footprint's two outer columns apart, and R(class, k) is the
-// median over all hybrid dies' columns of that class (the die's own when the others have too
-// few). The deficit is summed over the planes (the reconstruction's blur spreads it in z, not
+// median over all hybrid dies' columns of that class. The deficit is summed over the planes (the reconstruction's blur spreads it in z, not
 // its total) and divided by the intact level at the interface, whose material a gap removes:
 // the same formula holds over pads and between them, and a pad cut by a gap's edge counts with
 // the part that is cut.
@@ -802,10 +801,9 @@ void Analyzer::find_gaps() {
       }
     maps.push_back(std::move(mp));
   }
-  // Reference medians per class and plane: per die and over all hybrid dies.
+  // Reference medians per class and plane over all hybrid dies.
   using Table = std::map<std::int64_t, std::array<std::vector<double>, kPlanes>>;
   Table all;
-  std::vector<Table> per(maps.size());
   for (std::size_t m = 0; m < maps.size(); ++m) {
     const Map& mp = maps[m];
     for (int j = 0; j < mp.ny; ++j)
@@ -815,7 +813,6 @@ void Analyzer::find_gaps() {
           const double x = value(mp, i, j, o);
           if (!std::isfinite(x)) continue;
           for (std::int64_t key : {mp.key[q] + mp.rim[q], mp.rkey[q] + mp.rim[q]}) {
-            per[m][key][std::size_t(o + h)].push_back(x);
             all[key][std::size_t(o + h)].push_back(x);
           }
         }
@@ -832,14 +829,11 @@ void Analyzer::find_gaps() {
     }
     return out;
   };
-  const Medians all_med = medians(all);
-  std::vector<Medians> per_med;
-  for (Table& t : per) per_med.push_back(medians(t));
+  const Medians ref_med = medians(all);
   all.clear();
-  per.clear();
   // The dielectric's level at the interface (over all dies).
   double diel_c = std::numeric_limits<double>::quiet_NaN();
-  if (auto it = all_med.find(0); it != all_med.end()) {
+  if (auto it = ref_med.find(0); it != ref_med.end()) {
     const double zc = std::clamp(maps[0].di->z_int - maps[0].kc, -double(h), double(h) - 1e-9);
     const int o0 = int(std::floor(zc));
     const double fz = zc - o0, r0 = it->second[std::size_t(o0 + h)], r1 = it->second[std::size_t(o0 + h + 1)];
@@ -858,23 +852,19 @@ void Analyzer::find_gaps() {
     for (std::size_t q = 0; q < n; ++q) {
       const int i = int(q % std::size_t(mp.nx)), j = int(q / std::size_t(mp.nx));
       double deficit = 0;
-      const std::array<const Medians*, 2> tables{&all_med, &per_med[m]};
       for (int o = 0; o < kPlanes; ++o) {
-        double ref = std::numeric_limits<double>::quiet_NaN();
-        for (std::int64_t key : {mp.key[q] + mp.rim[q], mp.rkey[q] + mp.rim[q]})
-          for (const Medians* table : tables)
-            if (!std::isfinite(ref))
-              if (auto it = table->find(key); it != table->end()) ref = it->second[std::size_t(o)];
-        // A radial class no pad fills: the nearest filled one.
+        const auto find = [&](std::int64_t key) {
+          const auto it = ref_med.find(key);
+          return it == ref_med.end() ? std::numeric_limits<double>::quiet_NaN() : it->second[std::size_t(o)];
+        };
+        // Offset class, radial class, the nearest filled radial class, the dielectric.
+        double ref = find(mp.key[q] + mp.rim[q]);
+        if (!std::isfinite(ref)) ref = find(mp.rkey[q] + mp.rim[q]);
         for (int step = 1; step <= 3 && !std::isfinite(ref) && mp.rkey[q] < 0; ++step)
           for (std::int64_t key : {mp.rkey[q] - step, mp.rkey[q] + step})
-            for (const Medians* table : tables)
-              if (!std::isfinite(ref) && key < 0)
-                if (auto it = table->find(key + mp.rim[q]); it != table->end()) ref = it->second[std::size_t(o)];
-        for (std::int64_t key : {mp.rim[q], std::int64_t(0)})
-          for (const Medians* table : tables)
-            if (!std::isfinite(ref))
-              if (auto it = table->find(key); it != table->end()) ref = it->second[std::size_t(o)];
+            if (!std::isfinite(ref) && key < 0) ref = find(key + mp.rim[q]);
+        if (!std::isfinite(ref)) ref = find(mp.rim[q]);
+        if (!std::isfinite(ref)) ref = find(0);
         mp.R[q][std::size_t(o)] = ref;
         const double x = value(mp, i, j, o - h);
         if (std::isfinite(ref) && std::isfinite(x)) deficit += ref - x;
