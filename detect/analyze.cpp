@@ -27,13 +27,20 @@
 //     LabelImageToShapeLabelMap); CNR = (mu_h - mean v) / noise. Kept when the equivalent
 //     diameter >= min_void_diameter_voxels (2-D slices: the circle-equivalent diameter).
 //  6. Bond gaps (hybrid interfaces): per column of the die footprint, the attenuation deficit
-//     of the band (interface +- 3 planes) against the intact bond: over the dielectric the
-//     per-plane median of all dies' dielectric columns; pad columns take the thickness of the
-//     dielectric around them. Thickness = deficit / (mu_ref - mu_air) (a gap of thickness t
-//     removes t of material from the column); 3x3-smoothed map thresholded at max(min_gap_thickness,
-//     4 sigma); 8-connected regions at least min_gap_width across; area = columns above half
-//     the region's median thickness; thickness = median over the region's core. Enclosed air
-//     inside a hybrid band is left to this step (no double count).
+//     of the band (interface +- 3 planes; the interface plane is where the pads' metal is
+//     centred) against the intact bond at that column: columns are classed by their offset
+//     from the nearest pad (1/4 voxel; pads snapped to their lattice, lattice sites a gap has
+//     emptied added) or as dielectric, the die's two outer columns apart, and the reference is
+//     the per-plane median of each class over all hybrid dies. Thickness t = deficit /
+//     (mu_intact at the interface - mu_air) (a gap of thickness t removes t of material, over
+//     pads and dielectric alike). Detection on the 5x5 mean at max(min_gap_thickness, 4 sigma),
+//     sigma from the map's negative side (gaps only add); each region split at half its level
+//     on the 3x3 mean into face-connected parts, parts at a level far from the region's split
+//     again, and what lies above the threshold outside the parts (a thin gap beside a thick
+//     one) treated as a region of its own; parts at least min_gap_width across; thickness =
+//     median over the part's core; area = deficit summed over the part and 2 columns around it
+//     / (thickness x the part's mean intact level). Enclosed air inside a hybrid band is left
+//     to this step (no double count).
 //  7. Types and dies: in a bump -> bump_void (+ void fraction void / (solder + void)); under a
 //     die's footprint (+ fillet margin) within its band -> underfill_void; in a hybrid band ->
 //     bond_gap; else void. A defect belongs to the die above its interface. Generic: void, "P0".
@@ -148,6 +155,7 @@ class Analyzer {
   void find_structure();
   void find_bumps(DieInfo& die, std::vector<u8>& cand);
   void find_pads(DieInfo& die);
+  void complete_pad_lattice(DieInfo& die);
   void find_voids(std::vector<u8>& cand);
   void find_gaps();
   void assign_and_finish();
@@ -447,24 +455,102 @@ void Analyzer::find_pads(DieInfo& di) {
         double& c = colmax[std::size_t(j) * nx + i];
         c = std::max(c, double(v_[idx(di.b.i0 + i, di.b.j0 + j, k)]));
       }
-  // Any clear excess over Si (10 sigma, or 10 %) is pad metal: a pad that a gap has mostly
-  // removed must still count as a pad, or its remnant would read as negative deficit.
+  // Pad metal: a clear excess over Si (10 sigma, 10 %) and at least 30 % of the way from Si to
+  // the pads' peak (the reconstruction's blur spreads the pads' excess between them). Pads a gap
+  // has removed are recovered from the pad lattice below.
   const double si_level = mat_.level(mat_.si);
-  const double thr = si_level + std::max(10.0 * mat_.noise_sigma, 0.1 * si_level);
+  const double peak = quantile_of(colmax, 0.99);
+  const double thr = si_level + std::max({10.0 * mat_.noise_sigma, 0.1 * si_level, 0.3 * (peak - si_level)});
   std::vector<u8> m(colmax.size(), 0);
   for (std::size_t q = 0; q < m.size(); ++q) m[q] = colmax[q] >= thr;
   std::vector<std::uint32_t> lab(m.size());
   const std::uint32_t n = itk_ops::connected_components(m.data(), {nx, ny, 1}, false, lab.data());
-  std::vector<double> si(n + 1, 0), sj(n + 1, 0), a(n + 1, 0);
+  // Centre: weighted by the excess over Si (sub-voxel: the bond-gap reference is taken per
+  // offset from the nearest pad); radius from the component's column count.
+  std::vector<double> si(n + 1, 0), sj(n + 1, 0), a(n + 1, 0), w(n + 1, 0);
   for (int j = 0; j < ny; ++j)
     for (int i = 0; i < nx; ++i)
-      if (auto l = lab[std::size_t(j) * nx + i]) si[l] += i, sj[l] += j, a[l] += 1;
+      if (auto l = lab[std::size_t(j) * nx + i]) {
+        const double x = colmax[std::size_t(j) * nx + i] - si_level;
+        si[l] += x * i, sj[l] += x * j, w[l] += x, a[l] += 1;
+      }
   for (std::uint32_t l = 1; l <= n; ++l) {
-    if (a[l] < 2) continue;
-    di.pads.push_back({di.b.i0 + si[l] / a[l], di.b.j0 + sj[l] / a[l], std::sqrt(a[l] / std::numbers::pi)});
+    if (a[l] < 2 || !(w[l] > 0)) continue;
+    di.pads.push_back({di.b.i0 + si[l] / w[l], di.b.j0 + sj[l] / w[l], std::sqrt(a[l] / std::numbers::pi)});
     const Vec3 p = world(di.pads.back()[0], di.pads.back()[1], 0);
     di.die.features_mm.push_back({p.x, p.y, di.pads.back()[2] * g_.sx});
   }
+  // The interface plane: the pads' metal is centred on it (die pad meeting wafer pad), which
+  // the blocks' Si planes, blurred by the reconstruction, place only to within a plane or two.
+  {
+    double zw = 0, ws = 0;
+    for (int k = std::max(0, kc - 3); k <= std::min(g_.nz - 1, kc + 3); ++k)
+      for (int j = 0; j < ny; ++j)
+        for (int i = 0; i < nx; ++i)
+          if (lab[std::size_t(j) * nx + i]) {
+            const double x = std::max(0.0, double(v_[idx(di.b.i0 + i, di.b.j0 + j, k)]) - si_level);
+            zw += x * k, ws += x;
+          }
+    if (di.pads.size() >= 4 && ws > 0) di.z_int = zw / ws;
+  }
+  complete_pad_lattice(di);
+}
+
+// Pads on a regular x-y lattice (as hybrid-bond pads are): the pitch along x and y is the
+// median distance to the nearest pad on the same row / column, the phase the circular mean of
+// the centres; a lattice site inside the pads' extent with no pad within a third of the pitch
+// is a pad a gap has removed (its remnant would otherwise read as material over dielectric).
+// Nothing is added unless most pads sit on the lattice.
+void Analyzer::complete_pad_lattice(DieInfo& di) {
+  auto& pads = di.pads;
+  if (pads.size() < 9) return;
+  std::vector<double> dxs, dys;
+  for (const auto& p : pads) {
+    double bx = 1e30, by = 1e30;
+    for (const auto& o : pads) {
+      const double dx = std::abs(o[0] - p[0]), dy = std::abs(o[1] - p[1]);
+      if (dx > 0.5 && dy < 0.25 * dx) bx = std::min(bx, dx);
+      if (dy > 0.5 && dx < 0.25 * dy) by = std::min(by, dy);
+    }
+    if (bx < 1e30) dxs.push_back(bx);
+    if (by < 1e30) dys.push_back(by);
+  }
+  if (dxs.size() < pads.size() / 2 || dys.size() < pads.size() / 2) return;
+  const double px = median_of(dxs), py = median_of(dys);
+  if (!(px > 1.0) || !(py > 1.0)) return;
+  auto phase = [&](int axis, double pitch) {
+    double c = 0, s = 0;
+    for (const auto& p : pads) c += std::cos(2 * std::numbers::pi * p[axis] / pitch), s += std::sin(2 * std::numbers::pi * p[axis] / pitch);
+    return std::atan2(s, c) / (2 * std::numbers::pi) * pitch;
+  };
+  const double ox = phase(0, px), oy = phase(1, py);
+  auto on_lattice = [&](const std::array<double, 3>& p) {
+    return std::abs(std::remainder(p[0] - ox, px)) < 0.2 * px && std::abs(std::remainder(p[1] - oy, py)) < 0.2 * py;
+  };
+  const auto regular = std::count_if(pads.begin(), pads.end(), on_lattice);
+  if (double(regular) < 0.8 * double(pads.size())) return;
+  double x0 = 1e30, x1 = -1e30, y0 = 1e30, y1 = -1e30;
+  std::vector<double> radii;
+  for (const auto& p : pads) {
+    x0 = std::min(x0, p[0]), x1 = std::max(x1, p[0]), y0 = std::min(y0, p[1]), y1 = std::max(y1, p[1]);
+    radii.push_back(p[2]);
+  }
+  const double r = median_of(radii);
+  const std::size_t detected = pads.size();
+  // Detected pads onto their sites: a pad cut by a gap's edge has its centroid pulled aside.
+  for (auto& p : pads)
+    if (on_lattice(p)) {
+      p[0] = ox + px * std::round((p[0] - ox) / px);
+      p[1] = oy + py * std::round((p[1] - oy) / py);
+      p[2] = r;
+    }
+  for (double y = oy + py * std::ceil((y0 - 0.3 * py - oy) / py); y <= y1 + 0.3 * py; y += py)
+    for (double x = ox + px * std::ceil((x0 - 0.3 * px - ox) / px); x <= x1 + 0.3 * px; x += px) {
+      bool have = false;
+      for (std::size_t q = 0; q < detected && !have; ++q)
+        have = std::hypot(pads[q][0] - x, pads[q][1] - y) < std::min(px, py) / 3;
+      if (!have) pads.push_back({x, y, r});
+    }
 }
 
 // ---- 4/5. voids -----------------------------------------------------------------------------
@@ -643,188 +729,346 @@ void Analyzer::find_voids(std::vector<u8>& cand) {
 }
 
 // ---- 6. bond gaps ---------------------------------------------------------------------------
+// Per column of a hybrid die's footprint, the thickness of material missing from the interface
+// band (kc +- h planes): t = sum_k (R(k) - v(k)) / (R(interface) - mu_air) voxels, R the intact
+// bond at that column. R is a robust reference taken like with like: columns are classed by
+// their offset from the nearest pad (1/4 voxel steps; radial distance as a fallback) or as
+// dielectric far from pads, the footprint's two outer columns apart, and R(class, k) is the
+// median over all hybrid dies' columns of that class. The deficit is summed over the planes (the reconstruction's blur spreads it in z, not
+// its total) and divided by the intact level at the interface, whose material a gap removes:
+// the same formula holds over pads and between them, and a pad cut by a gap's edge counts with
+// the part that is cut.
 void Analyzer::find_gaps() {
   constexpr int h = 3;
+  constexpr int kPlanes = 2 * h + 1;
+  constexpr std::size_t kMinSamples = 8;
+  constexpr int kRing = 2;
   std::vector<DieInfo*> hd;
   for (auto& di : dies_)
     if (di.iface == Iface::hybrid) hd.push_back(&di);
   if (hd.empty()) return;
   const double mu_air = mat_.mu_air();
-  // Pad regions (pads grown by one column) per die, as a mask over the footprint.
   struct Map {
-    DieInfo* di;
-    int nx, ny, kc;
-    std::vector<u8> pad;          // 1 in a pad region
-    std::vector<int> pad_id;      // index into pads, -1
-    std::vector<double> T;        // thickness estimate, voxels
+    DieInfo* di = nullptr;
+    int nx = 0, ny = 0, kc = 0;
+    std::vector<std::int64_t> key;   // offset class from the nearest pad; 0 = dielectric
+    std::vector<std::int64_t> rkey;  // radial class (fallback); 0 = dielectric
+    std::vector<std::int64_t> rim;   // footprint's outer columns: (distance to the border + 1) << 40, else 0
+    std::vector<std::array<double, kPlanes>> R;  // intact reference per column and plane (NaN: none)
+    std::vector<double> D;           // deficit summed over the band, 1/mm x voxels
+    std::vector<double> Rc;          // intact level at the interface minus air, 1/mm
+    std::vector<double> T;           // missing thickness D / Rc, voxels
+    std::vector<double> ts;          // 3x3 mean of T
+    std::vector<double> t5;          // 5x5 mean of T
+  };
+  auto value = [&](const Map& mp, int i, int j, int o) {
+    const int k = mp.kc + o;
+    if (k < 0 || k >= g_.nz) return std::numeric_limits<double>::quiet_NaN();
+    return double(v_[idx(mp.di->b.i0 + i, mp.di->b.j0 + j, k)]);
   };
   std::vector<Map> maps;
   for (DieInfo* di : hd) {
-    Map mp{di, di->b.i1 - di->b.i0 + 1, di->b.j1 - di->b.j0 + 1, int(std::lround(di->z_int)), {}, {}, {}};
-    mp.pad.assign(std::size_t(mp.nx) * mp.ny, 0);
-    mp.pad_id.assign(mp.pad.size(), -1);
-    for (std::size_t p = 0; p < di->pads.size(); ++p) {
-      const auto& pd = di->pads[p];
-      const double rr = pd[2] + 1.5;
-      for (int j = int(pd[1] - rr - 1); j <= int(pd[1] + rr + 1); ++j)
-        for (int i = int(pd[0] - rr - 1); i <= int(pd[0] + rr + 1); ++i) {
+    Map mp;
+    mp.di = di;
+    mp.nx = di->b.i1 - di->b.i0 + 1;
+    mp.ny = di->b.j1 - di->b.j0 + 1;
+    mp.kc = int(std::lround(di->z_int));
+    const std::size_t n = std::size_t(mp.nx) * std::size_t(mp.ny);
+    mp.key.assign(n, 0);
+    mp.rkey.assign(n, 0);
+    mp.rim.assign(n, 0);
+    std::vector<double> best(n, std::numeric_limits<double>::infinity());
+    for (const auto& pd : di->pads) {
+      const double reach = pd[2] + 2.5;  // pad radius + the reconstruction's blur
+      for (int j = int(std::floor(pd[1] - reach)); j <= int(std::ceil(pd[1] + reach)); ++j)
+        for (int i = int(std::floor(pd[0] - reach)); i <= int(std::ceil(pd[0] + reach)); ++i) {
           const int li = i - di->b.i0, lj = j - di->b.j0;
           if (li < 0 || lj < 0 || li >= mp.nx || lj >= mp.ny) continue;
-          if ((i - pd[0]) * (i - pd[0]) + (j - pd[1]) * (j - pd[1]) <= rr * rr) {
-            mp.pad[std::size_t(lj) * mp.nx + li] = 1;
-            mp.pad_id[std::size_t(lj) * mp.nx + li] = int(p);
-          }
+          const double dx = i - pd[0], dy = j - pd[1], dist = std::hypot(dx, dy);
+          const std::size_t q = std::size_t(lj) * mp.nx + li;
+          if (dist > reach || dist >= best[q]) continue;
+          best[q] = dist;
+          mp.key[q] = 1 + (std::lround(dx * 4) + 512) * 1024 + (std::lround(dy * 4) + 512);
+          mp.rkey[q] = -1 - std::lround(dist * 4);
         }
     }
+    // The footprint's outer two columns: classes of their own (the die's edge, blurred by the
+    // reconstruction, is part of their intact state), still by their offset from the pads.
+    for (int j = 0; j < mp.ny; ++j)
+      for (int i = 0; i < mp.nx; ++i) {
+        const int d = std::min({i, j, mp.nx - 1 - i, mp.ny - 1 - j});
+        if (d <= 1) mp.rim[std::size_t(j) * mp.nx + i] = std::int64_t(d + 1) << 40;
+      }
     maps.push_back(std::move(mp));
   }
-  // Per-plane dielectric reference (offset -h..h from each die's kc): mode over all dies.
-  std::array<double, 2 * h + 1> P{};
-  for (int o = -h; o <= h; ++o) {
-    std::vector<double> vals;
-    for (const Map& mp : maps) {
-      const int k = mp.kc + o;
-      if (k < 0 || k >= g_.nz) continue;
-      for (int j = 1; j + 1 < mp.ny; ++j)
-        for (int i = 1; i + 1 < mp.nx; ++i)
-          if (!mp.pad[std::size_t(j) * mp.nx + i]) {
-            const double x = v_[idx(mp.di->b.i0 + i, mp.di->b.j0 + j, k)];
-            if (x >= mat_.t_air && x < si_hi_) vals.push_back(x);
+  // Reference medians per class and plane over all hybrid dies.
+  using Table = std::map<std::int64_t, std::array<std::vector<double>, kPlanes>>;
+  Table all;
+  for (std::size_t m = 0; m < maps.size(); ++m) {
+    const Map& mp = maps[m];
+    for (int j = 0; j < mp.ny; ++j)
+      for (int i = 0; i < mp.nx; ++i) {
+        const std::size_t q = std::size_t(j) * mp.nx + i;
+        for (int o = -h; o <= h; ++o) {
+          const double x = value(mp, i, j, o);
+          if (!std::isfinite(x)) continue;
+          for (std::int64_t key : {mp.key[q] + mp.rim[q], mp.rkey[q] + mp.rim[q]}) {
+            all[key][std::size_t(o + h)].push_back(x);
           }
-    }
-    P[std::size_t(o + h)] = median_of(vals);
+        }
+      }
   }
-  // Pads: Cu content against the dielectric reference; the reference pad = upper quartile.
-  // Thickness map per die.
+  using Medians = std::map<std::int64_t, std::array<double, kPlanes>>;
+  auto medians = [&](Table& t) {
+    Medians out;
+    for (auto& [key, planes] : t) {
+      auto& a = out[key];
+      for (int o = 0; o < kPlanes; ++o)
+        a[std::size_t(o)] = planes[std::size_t(o)].size() >= kMinSamples ? median_of(std::move(planes[std::size_t(o)]))
+                                                                           : std::numeric_limits<double>::quiet_NaN();
+    }
+    return out;
+  };
+  const Medians ref_med = medians(all);
+  all.clear();
+  // The dielectric's level at the interface (over all dies).
+  double diel_c = std::numeric_limits<double>::quiet_NaN();
+  if (auto it = ref_med.find(0); it != ref_med.end()) {
+    const double zc = std::clamp(maps[0].di->z_int - maps[0].kc, -double(h), double(h) - 1e-9);
+    const int o0 = int(std::floor(zc));
+    const double fz = zc - o0, r0 = it->second[std::size_t(o0 + h)], r1 = it->second[std::size_t(o0 + h + 1)];
+    if (std::isfinite(r0) && std::isfinite(r1)) diel_c = (1 - fz) * r0 + fz * r1;
+  }
+  if (!std::isfinite(diel_c)) diel_c = mu_air;
+  // Thickness map per die, then its 3x3 mean.
   std::vector<double> all_ts;
-  std::vector<std::vector<double>> TS(maps.size());
   for (std::size_t m = 0; m < maps.size(); ++m) {
     Map& mp = maps[m];
-    mp.T.assign(std::size_t(mp.nx) * mp.ny, 0.0);
-    for (int j = 0; j < mp.ny; ++j)
-      for (int i = 0; i < mp.nx; ++i) {
-        const std::size_t q = std::size_t(j) * mp.nx + i;
-        if (mp.pad[q]) continue;  // filled below from the dielectric around the pad
-        double t = 0;
-        for (int o = -h; o <= h; ++o) {
-          const int k = mp.kc + o;
-          if (k < 0 || k >= g_.nz) continue;
-          const double ref = P[std::size_t(o + h)];
-          if (ref - mu_air <= 0) continue;
-          t += (ref - v_[idx(mp.di->b.i0 + i, mp.di->b.j0 + j, k)]) / (ref - mu_air);
-        }
-        mp.T[q] = t;
+    const std::size_t n = mp.key.size();
+    mp.R.assign(n, {});
+    mp.T.assign(n, 0.0);
+    mp.D.assign(n, 0.0);
+    mp.Rc.assign(n, 0.0);
+    for (std::size_t q = 0; q < n; ++q) {
+      const int i = int(q % std::size_t(mp.nx)), j = int(q / std::size_t(mp.nx));
+      double deficit = 0;
+      for (int o = 0; o < kPlanes; ++o) {
+        const auto find = [&](std::int64_t key) {
+          const auto it = ref_med.find(key);
+          return it == ref_med.end() ? std::numeric_limits<double>::quiet_NaN() : it->second[std::size_t(o)];
+        };
+        // Offset class, radial class, the nearest filled radial class, the dielectric.
+        double ref = find(mp.key[q] + mp.rim[q]);
+        if (!std::isfinite(ref)) ref = find(mp.rkey[q] + mp.rim[q]);
+        for (int step = 1; step <= 3 && !std::isfinite(ref) && mp.rkey[q] < 0; ++step)
+          for (std::int64_t key : {mp.rkey[q] - step, mp.rkey[q] + step})
+            if (!std::isfinite(ref) && key < 0) ref = find(key + mp.rim[q]);
+        if (!std::isfinite(ref)) ref = find(mp.rim[q]);
+        if (!std::isfinite(ref)) ref = find(0);
+        mp.R[q][std::size_t(o)] = ref;
+        const double x = value(mp, i, j, o - h);
+        if (std::isfinite(ref) && std::isfinite(x)) deficit += ref - x;
       }
-    // Pad columns: the median thickness of the dielectric columns within 3 columns.
-    for (int j = 0; j < mp.ny; ++j)
-      for (int i = 0; i < mp.nx; ++i) {
-        const std::size_t q = std::size_t(j) * mp.nx + i;
-        if (!mp.pad[q]) continue;
-        std::vector<double> nb;
-        for (int dy = -3; dy <= 3; ++dy)
-          for (int dx = -3; dx <= 3; ++dx) {
-            const int x = i + dx, y = j + dy;
-            if (x < 0 || y < 0 || x >= mp.nx || y >= mp.ny) continue;
-            const std::size_t p = std::size_t(y) * mp.nx + x;
-            if (!mp.pad[p]) nb.push_back(mp.T[p]);
-          }
-        mp.T[q] = median_of(nb);
-      }
-    // 3x3 mean.
-    std::vector<double>& ts = TS[m];
-    ts.assign(mp.T.size(), 0.0);
+      // The removed material is that of the interface plane: its intact level, interpolated at
+      // the interface (the blur spreads the deficit over neighbouring planes, not its total).
+      const double zc = std::clamp(mp.di->z_int - mp.kc, -double(h), double(h) - 1e-9);
+      const int o0 = int(std::floor(zc));
+      const double fz = zc - o0;
+      const double r0 = mp.R[q][std::size_t(o0 + h)], r1 = mp.R[q][std::size_t(o0 + h + 1)];
+      double rc = std::isfinite(r0) && std::isfinite(r1) ? (1 - fz) * r0 + fz * r1 : std::isfinite(r0) ? r0 : r1;
+      rc = std::max(rc, diel_c);  // nothing at the interface is less dense than its dielectric
+      mp.D[q] = deficit;
+      mp.Rc[q] = std::isfinite(rc) ? rc - mu_air : 0.0;
+      mp.T[q] = mp.Rc[q] > 1e-9 ? deficit / mp.Rc[q] : 0.0;
+    }
+    mp.ts.assign(n, 0.0);
     for (int j = 0; j < mp.ny; ++j)
       for (int i = 0; i < mp.nx; ++i) {
         double s = 0;
-        int n = 0;
+        int c = 0;
         for (int dy = -1; dy <= 1; ++dy)
           for (int dx = -1; dx <= 1; ++dx) {
             const int x = i + dx, y = j + dy;
             if (x < 0 || y < 0 || x >= mp.nx || y >= mp.ny) continue;
-            s += mp.T[std::size_t(y) * mp.nx + x], ++n;
+            s += mp.T[std::size_t(y) * mp.nx + x], ++c;
           }
-        ts[std::size_t(j) * mp.nx + i] = s / n;
-        if (i > 1 && j > 1 && i + 2 < mp.nx && j + 2 < mp.ny) all_ts.push_back(ts[std::size_t(j) * mp.nx + i]);
+        mp.ts[std::size_t(j) * mp.nx + i] = s / c;
+        if (i > 1 && j > 1 && i + 2 < mp.nx && j + 2 < mp.ny) all_ts.push_back(mp.ts[std::size_t(j) * mp.nx + i]);
       }
   }
-  const double sig = mad_sigma(all_ts);
-  const double thr = std::max(recipe_.detect.min_gap_thickness_voxels, 4.0 * sig);
-  const double min_w = recipe_.detect.min_gap_width_voxels;
-  for (std::size_t m = 0; m < maps.size(); ++m) {
-    Map& mp = maps[m];
-    const std::vector<double>& ts = TS[m];
-    std::vector<u8> mask(ts.size());
-    for (std::size_t q = 0; q < ts.size(); ++q) mask[q] = ts[q] >= thr;
-    std::vector<std::uint32_t> lab(ts.size());
-    const Dims d2{mp.nx, mp.ny, 1};
-    const std::uint32_t n = itk_ops::connected_components(mask.data(), d2, true, lab.data());
-    for (std::uint32_t l = 1; l <= n; ++l) {
-      std::vector<double> tv;
-      for (std::size_t q = 0; q < ts.size(); ++q)
-        if (lab[q] == l) tv.push_back(mp.T[q]);
-      if (tv.size() < 4) continue;
-      const double level = median_of(tv);
-      // Area: columns of the region grown by 1 whose smoothed thickness >= half the level.
-      std::vector<u8> reg(ts.size(), 0);
-      for (std::size_t q = 0; q < ts.size(); ++q) reg[q] = lab[q] == l;
-      itk_ops::dilate_box(reg.data(), d2, 1, 1, 0);
-      std::vector<u8> area(ts.size(), 0);
-      int a0 = mp.nx, a1 = -1, b0 = mp.ny, b1 = -1;
-      std::size_t na = 0;
-      for (int j = 0; j < mp.ny; ++j)
-        for (int i = 0; i < mp.nx; ++i) {
-          const std::size_t q = std::size_t(j) * mp.nx + i;
-          if (reg[q] && ts[q] >= 0.5 * level) {
-            area[q] = 1, ++na;
-            a0 = std::min(a0, i), a1 = std::max(a1, i), b0 = std::min(b0, j), b1 = std::max(b1, j);
+  // Noise of the maps from their negative side: gaps only add thickness, so the columns below
+  // zero are intact bond whatever the share of the area gaps cover.
+  const auto noise_of = [](const std::vector<double>& v) {
+    std::vector<double> neg;
+    for (double x : v)
+      if (x <= 0) neg.push_back(-x);
+    return neg.size() >= 100 ? 1.4826 * median_of(neg) : mad_sigma(v);
+  };
+  const double sig = noise_of(all_ts);  // of the 3x3 mean: the CNR below
+  // Detection on the 5x5 mean (gaps are >= min_gap_width wide; its noise is lower), at 4 of its
+  // sigma or the smallest thickness of interest.
+  std::vector<double> all_t5;
+  for (Map& mp : maps) {
+    mp.t5.assign(mp.T.size(), 0.0);
+    for (int j = 0; j < mp.ny; ++j)
+      for (int i = 0; i < mp.nx; ++i) {
+        double s = 0;
+        int c = 0;
+        for (int dy = -2; dy <= 2; ++dy)
+          for (int dx = -2; dx <= 2; ++dx) {
+            const int x = i + dx, y = j + dy;
+            if (x < 0 || y < 0 || x >= mp.nx || y >= mp.ny) continue;
+            s += mp.T[std::size_t(y) * mp.nx + x], ++c;
           }
+        mp.t5[std::size_t(j) * mp.nx + i] = s / c;
+        if (i > 2 && j > 2 && i + 3 < mp.nx && j + 3 < mp.ny) all_t5.push_back(mp.t5[std::size_t(j) * mp.nx + i]);
+      }
+  }
+  const double sig5 = noise_of(all_t5);
+  const double thr5 = std::max(recipe_.detect.min_gap_thickness_voxels, 4.0 * sig5);
+  const double min_w = recipe_.detect.min_gap_width_voxels;
+  for (Map& mp : maps) {
+    const std::size_t n = mp.T.size();
+    const Dims d2{mp.nx, mp.ny, 1};
+    // Regions of the smoothed map above the threshold; each is split at half its level into
+    // face-connected parts (a strip of intact bond between two gaps reads <= 1/3 of their level
+    // after the 3x3 mean), parts at a level far from the region's are split again at their own,
+    // and what lies above the threshold outside every part is a region of its own (a thin gap
+    // next to a thick one).
+    struct Task {
+      std::vector<u8> set;
+      int depth;
+    };
+    std::vector<Task> tasks;
+    {
+      std::vector<u8> mask(n);
+      for (std::size_t q = 0; q < n; ++q) mask[q] = mp.t5[q] >= thr5;
+      std::vector<std::uint32_t> lab(n);
+      const std::uint32_t nl = itk_ops::connected_components(mask.data(), d2, true, lab.data());
+      for (std::uint32_t l = 1; l <= nl; ++l) {
+        Task t{std::vector<u8>(n, 0), 0};
+        for (std::size_t q = 0; q < n; ++q) t.set[q] = lab[q] == l;
+        itk_ops::dilate_box(t.set.data(), d2, 1, 1, 0);
+        tasks.push_back(std::move(t));
+      }
+    }
+    std::vector<u8> taken(n, 0);  // columns of accepted gaps
+    struct Part {
+      std::vector<std::size_t> cols;
+      double level;
+    };
+    std::vector<Part> parts;
+    while (!tasks.empty()) {
+      Task task = std::move(tasks.back());
+      tasks.pop_back();
+      std::vector<double> vals;
+      for (std::size_t q = 0; q < n; ++q)
+        if (task.set[q] && !taken[q] && mp.t5[q] >= thr5) vals.push_back(mp.T[q]);
+      if (vals.size() < 4) continue;
+      const double level0 = median_of(vals);  // first guess, then over the half-level columns
+      vals.clear();
+      for (std::size_t q = 0; q < n; ++q)
+        if (task.set[q] && !taken[q] && mp.ts[q] >= 0.5 * level0) vals.push_back(mp.T[q]);
+      if (vals.size() < 4) continue;
+      const double level = median_of(vals);
+      std::vector<u8> half(n, 0);
+      for (std::size_t q = 0; q < n; ++q) half[q] = task.set[q] && !taken[q] && mp.ts[q] >= 0.5 * level;
+      std::vector<std::uint32_t> lab(n);
+      const std::uint32_t nl = itk_ops::connected_components(half.data(), d2, false, lab.data());
+      std::vector<std::vector<std::size_t>> comps(nl + 1);
+      for (std::size_t q = 0; q < n; ++q)
+        if (lab[q]) comps[lab[q]].push_back(q);
+      for (std::uint32_t l = 1; l <= nl; ++l) {
+        if (comps[l].size() < 4) continue;
+        std::vector<double> cv;
+        for (std::size_t q : comps[l]) cv.push_back(mp.T[q]);
+        const double lc = median_of(cv);
+        if (task.depth < 3 && nl > 1 && (lc > 1.6 * level || lc < level / 1.6)) {
+          Task t{std::vector<u8>(n, 0), task.depth + 1};
+          for (std::size_t q : comps[l]) t.set[q] = 1;
+          itk_ops::dilate_box(t.set.data(), d2, 1, 1, 0);
+          for (std::size_t q = 0; q < n; ++q) t.set[q] = t.set[q] && task.set[q];
+          tasks.push_back(std::move(t));
+          continue;
         }
-      if (na == 0) continue;
-      if (a1 - a0 + 1 < min_w - 1 || b1 - b0 + 1 < min_w - 1) continue;
-      const double area_cols = double(na);
-      // Thickness: median over the core (area eroded by one).
-      std::vector<double> core;
+        for (std::size_t q : comps[l]) taken[q] = 1;
+        parts.push_back({std::move(comps[l]), lc});
+      }
+      if (task.depth < 3) {
+        std::vector<u8> near = half;
+        itk_ops::dilate_box(near.data(), d2, 1, 1, 0);
+        std::vector<u8> rest(n, 0);
+        for (std::size_t q = 0; q < n; ++q) rest[q] = task.set[q] && !near[q] && !taken[q] && mp.t5[q] >= thr5;
+        const std::uint32_t nr = itk_ops::connected_components(rest.data(), d2, true, lab.data());
+        for (std::uint32_t l = 1; l <= nr; ++l) {
+          Task t{std::vector<u8>(n, 0), task.depth + 1};
+          for (std::size_t q = 0; q < n; ++q) t.set[q] = lab[q] == l;
+          itk_ops::dilate_box(t.set.data(), d2, 1, 1, 0);
+          for (std::size_t q = 0; q < n; ++q) t.set[q] = t.set[q] && task.set[q] && !taken[q];
+          tasks.push_back(std::move(t));
+        }
+      }
+    }
+    for (const Part& part : parts) {
+      std::vector<u8> in(n, 0);
+      int a0 = mp.nx, a1 = -1, b0 = mp.ny, b1 = -1;
       double wi = 0, wj = 0;
-      for (int j = 0; j < mp.ny; ++j)
-        for (int i = 0; i < mp.nx; ++i) {
-          const std::size_t q = std::size_t(j) * mp.nx + i;
-          if (!area[q]) continue;
-          wi += i, wj += j;
-          bool inner = true;
-          for (int dy = -1; dy <= 1 && inner; ++dy)
-            for (int dx = -1; dx <= 1 && inner; ++dx) {
-              const int x = i + dx, y = j + dy;
-              inner = x >= 0 && y >= 0 && x < mp.nx && y < mp.ny && area[std::size_t(y) * mp.nx + x];
-            }
-          if (inner) core.push_back(mp.T[q]);
-        }
-      std::vector<double> allv;
-      for (std::size_t q = 0; q < ts.size(); ++q)
-        if (area[q]) allv.push_back(mp.T[q]);
+      for (std::size_t q : part.cols) {
+        in[q] = 1;
+        const int i = int(q % std::size_t(mp.nx)), j = int(q / std::size_t(mp.nx));
+        a0 = std::min(a0, i), a1 = std::max(a1, i), b0 = std::min(b0, j), b1 = std::max(b1, j);
+        wi += i, wj += j;
+      }
+      if (a1 - a0 + 1 < min_w - 1 || b1 - b0 + 1 < min_w - 1) continue;
+      // Thickness: median over the core (the part eroded by one column).
+      std::vector<double> core, allv;
+      for (std::size_t q : part.cols) {
+        const int i = int(q % std::size_t(mp.nx)), j = int(q / std::size_t(mp.nx));
+        allv.push_back(mp.T[q]);
+        bool inner = true;
+        for (int dy = -1; dy <= 1 && inner; ++dy)
+          for (int dx = -1; dx <= 1 && inner; ++dx) {
+            const int x = i + dx, y = j + dy;
+            inner = x >= 0 && y >= 0 && x < mp.nx && y < mp.ny && in[std::size_t(y) * mp.nx + x];
+          }
+        if (inner) core.push_back(mp.T[q]);
+      }
       const double t_vox = median_of(core.size() >= 4 ? core : allv);
+      if (!(t_vox > 0)) continue;
+      // Area = missing material / (thickness x the intact interface level): the deficit summed
+      // over the part and the ring of columns around it (not another gap's), where the blur has
+      // spread its edge; the level averaged over the part (pads and dielectric alike).
+      std::vector<u8> grown = in;
+      itk_ops::dilate_box(grown.data(), d2, kRing, kRing, 0);
+      double missing = 0, level_sum = 0;
+      for (std::size_t q = 0; q < n; ++q)
+        if (grown[q] && (in[q] || !taken[q])) missing += mp.D[q];
+      for (std::size_t q : part.cols) level_sum += mp.Rc[q];
+      const double mean_level = level_sum / double(part.cols.size());
+      const double area_cols =
+          mean_level > 0 ? std::max(missing / (t_vox * mean_level), 0.5 * double(part.cols.size())) : double(part.cols.size());
       Found f;
       f.d.type = DefectType::bond_gap;
       f.d.die = mp.di->die.id;
-      const double ci = mp.di->b.i0 + wi / double(na), cj = mp.di->b.j0 + wj / double(na);
+      const double na = double(part.cols.size());
+      const double ci = mp.di->b.i0 + wi / na, cj = mp.di->b.j0 + wj / na;
       // z: deficit-weighted plane.
       double zw = 0, zs = 0;
-      for (int o = -h; o <= h; ++o) {
-        const int k = mp.kc + o;
-        if (k < 0 || k >= g_.nz) continue;
-        const double ref = P[std::size_t(o + h)];
-        double dsum = 0;
-        for (int j = 0; j < mp.ny; ++j)
-          for (int i = 0; i < mp.nx; ++i)
-            if (area[std::size_t(j) * mp.nx + i] && mp.pad_id[std::size_t(j) * mp.nx + i] < 0)
-              dsum += std::max(0.0, ref - v_[idx(mp.di->b.i0 + i, mp.di->b.j0 + j, k)]);
-        zw += dsum * k, zs += dsum;
+      for (std::size_t q : part.cols) {
+        const int i = int(q % std::size_t(mp.nx)), j = int(q / std::size_t(mp.nx));
+        for (int o = -h; o <= h; ++o) {
+          const double ref = mp.R[q][std::size_t(o + h)], x = value(mp, i, j, o);
+          if (!std::isfinite(ref) || !std::isfinite(x)) continue;
+          const double dsum = std::max(0.0, (ref - x) / std::max(ref - mu_air, 1e-9));
+          zw += dsum * (mp.kc + o), zs += dsum;
+        }
       }
       const double ck = zs > 0 ? zw / zs : mp.di->z_int;
       f.d.centroid_mm = world(ci, cj, ck);
-      const double half = 0.5 * std::max(t_vox, 0.0);
+      const double half = 0.5 * t_vox;
       f.d.bbox_mm = {world(mp.di->b.i0 + a0 - 0.5, mp.di->b.j0 + b0 - 0.5, ck - half),
                      world(mp.di->b.i0 + a1 + 0.5, mp.di->b.j0 + b1 + 0.5, ck + half)};
-      f.d.volume_mm3 = std::max(0.0, t_vox) * area_cols * voxel_mm3();
+      f.d.volume_mm3 = t_vox * area_cols * voxel_mm3();
       f.d.equivalent_diameter_mm = std::cbrt(6.0 * f.d.volume_mm3 / std::numbers::pi);
       f.d.area_mm2 = area_cols * g_.sx * g_.sy;
       f.d.thickness_mm = t_vox * g_.sz;
@@ -834,23 +1078,20 @@ void Analyzer::find_gaps() {
         f.d.sphericity = A > 0 ? std::min(1.0, std::cbrt(std::numbers::pi) * std::pow(6.0 * f.d.volume_mm3, 2.0 / 3.0) / A) : 0;
       }
       f.d.cnr = sig > 0 ? t_vox / (sig * 3.0) : 0.0;  // sig is of the 3x3 mean: x3 for one column
-      // Labels: planes whose per-voxel air fraction >= 1/4, at least the interface plane.
-      for (int j = 0; j < mp.ny; ++j)
-        for (int i = 0; i < mp.nx; ++i) {
-          if (!area[std::size_t(j) * mp.nx + i]) continue;
-          bool any = false;
-          for (int o = -h; o <= h; ++o) {
-            const int k = mp.kc + o;
-            if (k < 0 || k >= g_.nz) continue;
-            const double ref = P[std::size_t(o + h)];
-            const double x = v_[idx(mp.di->b.i0 + i, mp.di->b.j0 + j, k)];
-            if (ref - mu_air > 0 && (ref - x) / (ref - mu_air) >= 0.25 && x < ref) {
-              f.voxels.push_back(idx(mp.di->b.i0 + i, mp.di->b.j0 + j, k));
-              any = true;
-            }
+      // Labels: planes whose air fraction against the reference >= 1/4, at least the interface plane.
+      for (std::size_t q : part.cols) {
+        const int i = int(q % std::size_t(mp.nx)), j = int(q / std::size_t(mp.nx));
+        bool any = false;
+        for (int o = -h; o <= h; ++o) {
+          const double ref = mp.R[q][std::size_t(o + h)], x = value(mp, i, j, o);
+          if (!std::isfinite(ref) || !std::isfinite(x) || !(ref - mu_air > 0)) continue;
+          if ((ref - x) / (ref - mu_air) >= 0.25) {
+            f.voxels.push_back(idx(mp.di->b.i0 + i, mp.di->b.j0 + j, mp.kc + o));
+            any = true;
           }
-          if (!any && mp.kc >= 0 && mp.kc < g_.nz) f.voxels.push_back(idx(mp.di->b.i0 + i, mp.di->b.j0 + j, mp.kc));
         }
+        if (!any && mp.kc >= 0 && mp.kc < g_.nz) f.voxels.push_back(idx(mp.di->b.i0 + i, mp.di->b.j0 + j, mp.kc));
+      }
       found_.push_back(std::move(f));
     }
   }

@@ -168,12 +168,42 @@ MatchResult match_defects(const std::vector<TruthDefect>& truth, const std::vect
     if (f_to_t[std::size_t(fi)] >= 0) ++r.voids_found_correct;
     else r.false_positives.push_back(fi);
   }
+  for (int fi = 0; fi < int(found.size()); ++fi)
+    if (is_gap(found[std::size_t(fi)].type)) {
+      ++r.gaps_found;
+      if (f_to_t[std::size_t(fi)] < 0) ++r.gaps_found_unmatched;
+    }
+  r.volume_errors = vol_err;
+  r.gap_thickness_errors_voxels = th_err;
+  r.gap_area_errors = area_err;
   r.void_recall = r.voids_true ? double(r.voids_matched) / r.voids_true : 1.0;
   r.void_precision = r.voids_found ? double(r.voids_found_correct) / r.voids_found : 1.0;
   r.gap_recall = r.gaps_true ? double(r.gaps_matched) / r.gaps_true : 1.0;
   r.median_volume_error = median(vol_err);
   r.median_gap_thickness_error_voxels = median(th_err);
   r.median_gap_area_error = median(area_err);
+  return r;
+}
+
+MatchResult pool(const std::vector<MatchResult>& results) {
+  MatchResult r;
+  for (const MatchResult& x : results) {
+    r.voids_true += x.voids_true, r.voids_matched += x.voids_matched;
+    r.voids_found += x.voids_found, r.voids_found_correct += x.voids_found_correct;
+    r.gaps_true += x.gaps_true, r.gaps_matched += x.gaps_matched;
+    r.gaps_found += x.gaps_found, r.gaps_found_unmatched += x.gaps_found_unmatched;
+    r.wrong_die += x.wrong_die;
+    r.volume_errors.insert(r.volume_errors.end(), x.volume_errors.begin(), x.volume_errors.end());
+    r.gap_thickness_errors_voxels.insert(r.gap_thickness_errors_voxels.end(), x.gap_thickness_errors_voxels.begin(),
+                                         x.gap_thickness_errors_voxels.end());
+    r.gap_area_errors.insert(r.gap_area_errors.end(), x.gap_area_errors.begin(), x.gap_area_errors.end());
+  }
+  r.void_recall = r.voids_true ? double(r.voids_matched) / r.voids_true : 1.0;
+  r.void_precision = r.voids_found ? double(r.voids_found_correct) / r.voids_found : 1.0;
+  r.gap_recall = r.gaps_true ? double(r.gaps_matched) / r.gaps_true : 1.0;
+  r.median_volume_error = median(r.volume_errors);
+  r.median_gap_thickness_error_voxels = median(r.gap_thickness_errors_voxels);
+  r.median_gap_area_error = median(r.gap_area_errors);
   return r;
 }
 

@@ -52,8 +52,8 @@ struct Truth {
   std::vector<TruthDefect> defects;
 };
 
-/// Reads a truth.json ("schema": "voidscan.truth/1", /work/SIM_CONTRACT.md). Throws
-/// InputError naming the file and field.
+/// Reads a truth.json ("schema": "voidscan.truth/1", written by the simulator: sim/truth.hpp,
+/// docs/simulator.md). Throws InputError naming the file and field.
 [[nodiscard]] Truth read_truth(const std::filesystem::path& file);
 
 struct MatchParams {
@@ -80,7 +80,15 @@ struct MatchResult {
   double median_gap_thickness_error_voxels = 0;  ///< median of |found - true|
   double median_gap_area_error = 0;              ///< relative, median of |found - true| / true
   int wrong_die = 0;                  ///< matched pairs whose die differs
+  int gaps_found = 0, gaps_found_unmatched = 0;  ///< found gaps; of them matched to no truth gap
+  /// The per-pair errors behind the medians (matched in-scope defects), for pooling samples.
+  std::vector<double> volume_errors, gap_thickness_errors_voxels, gap_area_errors;
 };
+
+/// Pools the results of several samples: counts summed, rates and medians recomputed from the
+/// pooled counts and per-pair errors; pairs, missed and false_positives are left empty (their
+/// indices refer to each sample's own lists).
+[[nodiscard]] MatchResult pool(const std::vector<MatchResult>& results);
 
 [[nodiscard]] MatchResult match_defects(const std::vector<TruthDefect>& truth, const std::vector<Defect>& found,
                                         const MatchParams& params);

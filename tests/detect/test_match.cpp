@@ -98,6 +98,22 @@ TEST(DetectMatch, GapCentroidInsideTheGrownOutline) {
   EXPECT_EQ(match_defects({g}, {f}, p).gaps_true, 0);
 }
 
+TEST(DetectMatch, PoolSumsCountsAndTakesMediansOverAllPairs) {
+  MatchResult a, b;
+  a.voids_true = 3, a.voids_matched = 2, a.voids_found = 2, a.voids_found_correct = 2, a.volume_errors = {0.1, 0.3};
+  b.voids_true = 1, b.voids_matched = 1, b.voids_found = 2, b.voids_found_correct = 1, b.volume_errors = {0.2};
+  b.gaps_true = 2, b.gaps_matched = 1, b.gap_area_errors = {0.4}, b.gap_thickness_errors_voxels = {0.1};
+  b.wrong_die = 1;
+  const MatchResult r = pool({a, b});
+  EXPECT_EQ(r.voids_true, 4);
+  EXPECT_DOUBLE_EQ(r.void_recall, 0.75);
+  EXPECT_DOUBLE_EQ(r.void_precision, 0.75);
+  EXPECT_DOUBLE_EQ(r.median_volume_error, 0.2);
+  EXPECT_DOUBLE_EQ(r.gap_recall, 0.5);
+  EXPECT_DOUBLE_EQ(r.median_gap_area_error, 0.4);
+  EXPECT_EQ(r.wrong_die, 1);
+}
+
 TEST(DetectMatch, ReadsTruthJsonAndNamesBadFields) {
   test::TempDir dir;
   const auto file = dir.path() / "truth.json";
