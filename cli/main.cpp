@@ -75,6 +75,7 @@ int main(int argc, char** argv) {
 
   cli::DetectOptions run;
   cli::ReconstructOptions run_rec;
+  run_rec.filter = cli::kRunFilter;
   auto* rn = app.add_subcommand("run", "Reconstruct a scan (FDK) and detect defects in it");
   rn->add_option("scan", run.input, "scan.json, Nikon .xtekct, ZEISS .txrm or SkyScan .log (or their folder)")->required();
   add_detect_options(rn, run);
