@@ -1,7 +1,9 @@
-// Package phantoms following the simulator contract (/work/SIM_CONTRACT.md: flip-chip,
-// hybrid-bond, hbm-stack geometry, materials, die ids, planted defects with their truth),
-// built directly on recon/phantom.hpp and voxelised with supersampling (partial volume) plus
-// Gaussian noise. The detection tests use them; their truth has the fields of truth.json.
+// Hand-built package phantoms (flip-chip, hybrid-bond, hbm-stack geometry, materials, die ids,
+// planted defects with their truth), written before the simulator landed to the layout its
+// presets now follow (docs/simulator.md), built directly on recon/phantom.hpp and voxelised
+// with supersampling (partial volume) plus Gaussian noise: small, fast volumes for the unit
+// tests of detect::analyze (tests/detect/test_analyze.cpp); their truth has the fields of
+// truth.json. The accuracy tests use the simulator itself (support/sim_samples.hpp).
 // Grids are cropped in z (the substrate / wafer / base die is cut by the grid bottom) to keep
 // the tests small; voxel 1 um, voxel centres at half-integer micrometres.
 #pragma once
