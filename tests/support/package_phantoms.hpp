@@ -17,6 +17,7 @@
 #include "detect/match.hpp"
 #include "recon/phantom.hpp"
 #include "recon/volume_io.hpp"
+#include "support/noise.hpp"
 
 namespace voidscan::test {
 
@@ -306,11 +307,7 @@ inline Volume render(const PackageSample& s, double noise_sigma, unsigned noise_
   Volume v;
   v.grid = s.grid;
   v.data = voxelize(Phantom(s.objects), s.grid, supersample);
-  if (noise_sigma > 0) {
-    std::mt19937 rng(noise_seed);
-    std::normal_distribution<float> N(0.0f, float(noise_sigma));
-    for (float& x : v.data) x += N(rng);
-  }
+  add_gaussian_noise(v.data, noise_sigma, noise_seed);
   return v;
 }
 

@@ -9,7 +9,6 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
-#include <random>
 #include <string>
 
 #include "detect/match.hpp"
@@ -19,6 +18,7 @@
 #include "recon/volume_io.hpp"
 #include "sim/presets.hpp"
 #include "sim/simulate.hpp"
+#include "support/noise.hpp"
 #include "support/temp_dir.hpp"
 
 namespace voidscan::test {
@@ -76,11 +76,7 @@ inline SimSample simulate_and_reconstruct(const SimCase& c, const std::filesyste
 inline Volume voxelised(const sim::PackagePhantom& p, const VolumeGrid& grid, double sigma, unsigned noise_seed,
                         int supersample = 3) {
   Volume v{grid, voxelize(sim::to_phantom(p), grid, supersample)};
-  if (sigma > 0) {
-    std::mt19937 rng(noise_seed);
-    std::normal_distribution<float> n(0.0f, float(sigma));
-    for (float& x : v.data) x += n(rng);
-  }
+  add_gaussian_noise(v.data, sigma, noise_seed);
   return v;
 }
 
