@@ -29,8 +29,11 @@ constexpr double kFdkFlipChipRecall = 0.25, kFdkFlipChipPrecision = 0.005, kFdkG
 /// Analyses `vol`, matches against `truth`, prints one row. With `structure`, expects the kind
 /// and the die ids of the truth; `structure_ok` (optional) says whether they were found.
 MatchResult check(const Volume& vol, const Truth& truth, SampleKind kind, const std::string& name,
-                  bool structure = true, bool* structure_ok = nullptr, SampleKind* found_kind = nullptr) {
+                  bool structure = true, bool* structure_ok = nullptr, SampleKind* found_kind = nullptr,
+                  int* streak_notes = nullptr) {
   const Analysis a = analyze(vol, Recipe{});
+  if (streak_notes)
+    for (const std::string& n : a.notes) *streak_notes += n.find("streaks from the bumps") != std::string::npos;
   if (found_kind) *found_kind = a.kind;
   std::vector<std::string> ids, want;
   for (const Die& d : a.dies) ids.push_back(d.id);
@@ -105,12 +108,14 @@ constexpr double kVoxelisedNoise = 0.015;  // 1/mm: the FDK volumes' noise in fl
 struct Pooled {
   MatchResult fdk, vox;
   bool fdk_structure_ok = true;  ///< kind and die ids found in every FDK volume
+  int fdk_streak_notes = 0, vox_streak_notes = 0;  ///< dies the analysis warned of metal streaks
 };
 
 /// Held-out seeds 11 and 12 of `preset`: both data paths, one row per seed and path, pooled.
 Pooled run_preset(const std::string& preset) {
   std::vector<MatchResult> fdk, vox;
   bool fdk_ok = true;
+  int fdk_notes = 0, vox_notes = 0;
   for (uint64_t seed : {11u, 12u}) {
     test::SimCase c;
     c.preset = preset;
@@ -121,13 +126,14 @@ Pooled run_preset(const std::string& preset) {
                 s.reconstruct_s);
     bool ok = false;
     SampleKind fdk_kind = SampleKind::automatic;
-    fdk.push_back(check(s.fdk, s.truth, kind_of(preset), preset + " fdk", preset != "hbm-stack", &ok, &fdk_kind));
+    fdk.push_back(check(s.fdk, s.truth, kind_of(preset), preset + " fdk", preset != "hbm-stack", &ok, &fdk_kind,
+                        &fdk_notes));
     fdk_ok = fdk_ok && ok;
     if (preset == "hbm-stack") EXPECT_EQ(fdk_kind, SampleKind::stack);
     vox.push_back(check(test::voxelised(s.phantom, s.fdk.grid, kVoxelisedNoise, unsigned(seed) + 100), s.truth,
-                        kind_of(preset), preset + " vox"));
+                        kind_of(preset), preset + " vox", true, nullptr, nullptr, &vox_notes));
   }
-  Pooled p{pool(fdk), pool(vox), fdk_ok};
+  Pooled p{pool(fdk), pool(vox), fdk_ok, fdk_notes, vox_notes};
   for (const auto& [name, r] : {std::pair{"fdk", &p.fdk}, std::pair{"vox", &p.vox}})
     std::printf("%s %s pooled: voids %d/%d, precision %d/%d, median volume error %.3f; gaps %d/%d (found %d, %d "
                 "unmatched), median thickness error %.2f vox, median area error %.3f; wrong die %d\n",
@@ -157,6 +163,9 @@ TEST(DetectAccuracy, FlipChip) {
   EXPECT_GE(p.fdk.void_precision, kFdkFlipChipPrecision);
   EXPECT_EQ(p.fdk.wrong_die, 0);
   EXPECT_TRUE(p.fdk_structure_ok);
+  // The report says so: every FDK die (2 per seed) carries the metal-streak note, no voxelised one.
+  EXPECT_EQ(p.fdk_streak_notes, 4);
+  EXPECT_EQ(p.vox_streak_notes, 0);
 }
 
 // Hybrid bond (bond gaps): the targets on both paths, except the FDK thickness: the
@@ -175,6 +184,7 @@ TEST(DetectAccuracy, HybridBond) {
   EXPECT_LE(p.vox.median_gap_thickness_error_voxels, 0.3);
   EXPECT_LE(p.fdk.median_gap_thickness_error_voxels, kFdkGapThicknessVoxels);
   EXPECT_TRUE(p.fdk_structure_ok);
+  EXPECT_EQ(p.fdk_streak_notes + p.vox_streak_notes, 0);  // no bumps, no metal-streak note
 }
 
 // HBM stack. Voxelised phantom: the targets. FDK: the solder bumps streak the tier fill
