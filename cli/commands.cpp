@@ -13,11 +13,13 @@
 
 #include "cli/progress.hpp"
 #include "detect/analyze.hpp"
+#include "detect/metal_model.hpp"
 #include "detect/output_folder.hpp"
 #include "detect/recipe.hpp"
 #include "detect/report.hpp"
 #include "recon/error.hpp"
 #include "recon/fdk.hpp"
+#include "recon/metal_streaks.hpp"
 #include "recon/scan.hpp"
 #include "recon/scan_input.hpp"
 #include "recon/image_io.hpp"
@@ -385,6 +387,13 @@ int run_run(const DetectOptions& o, const ReconstructOptions& rec, const GlobalO
   for (const auto& f : files) out.protect(f);
 
   Volume vol = reconstruct(scan, rec, g);
+  if (rec.metal_correction) {
+    const detect::MetalModel model = detect::fit_metal_model(vol);
+    const MetalStreakReport mr = subtract_metal_streaks(scan.geometry, fdk_params_of(rec), model.columns, vol);
+    spdlog::info("metal streaks: {} metal columns modelled (fill {:.3f} /mm), largest correction {:.3f} /mm, "
+                 "model within {:.1f} % of the volume's metal, {:.1f} s",
+                 mr.columns, model.fill_level, mr.max_change, 100 * mr.content_error, mr.seconds);
+  }
   const fs::path volume_file = out.path() / "volume.mha";
   write_volume(volume_file, vol, VolumeDtype::float32);
   const std::string kept = (out.target() / "volume.mha").string();

@@ -30,6 +30,9 @@ struct ReconstructOptions {
   std::string precision = "fp32";        ///< fp32 | fp16
   int read_threads = 0;                  ///< TIFF reading threads; 0 = one per core, at most 8
   std::optional<std::array<double, 2>> uint16_range;  ///< uint16 output: LO HI in 1/mm
+  /// run only: subtract the metal's own reconstruction streaks (recon/metal_streaks.hpp) before
+  /// detection. Default false.
+  bool metal_correction = false;
 };
 
 /// `voidscan detect` and the detection half of `voidscan run`.

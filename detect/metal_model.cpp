@@ -1,0 +1,128 @@
+#include "detect/metal_model.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+#include <vector>
+
+#include "detect/itk_ops.hpp"
+#include "detect/materials.hpp"
+
+namespace voidscan::detect {
+namespace {
+
+double quantile(std::vector<double> v, double q) {
+  if (v.empty()) return 0;
+  const auto m = v.begin() + long(std::min(v.size() - 1, std::size_t(q * double(v.size() - 1) + 0.5)));
+  std::nth_element(v.begin(), m, v.end());
+  return *m;
+}
+
+struct Box3 {
+  int i0 = 1 << 30, j0 = 1 << 30, k0 = 1 << 30, i1 = -1, j1 = -1, k1 = -1;
+  std::size_t count = 0;
+};
+
+}  // namespace
+
+MetalModel fit_metal_model(const Volume& vol) {
+  MetalModel out;
+  const VolumeGrid& g = vol.grid;
+  const float* v = vol.data.data();
+  const Materials mat = classify_materials(v, vol.data.size());
+  if (!mat.t_metal || mat.solder < 0) return out;
+  // Metal: above the histogram's metal threshold and a quarter of the densest metal's level
+  // (streaks around dense metal make peaks of their own above 4 x Si, which the histogram may
+  // take for the lightest metal).
+  const double t_metal = std::max(*mat.t_metal, 0.25 * mat.level(mat.solder));
+
+  const itk_ops::Dims d{g.nx, g.ny, g.nz};
+  auto idx = [&](int i, int j, int k) {
+    return (std::size_t(k) * std::size_t(g.ny) + std::size_t(j)) * std::size_t(g.nx) + std::size_t(i);
+  };
+  std::vector<std::uint8_t> mask(vol.data.size());
+  for (std::size_t q = 0; q < mask.size(); ++q) mask[q] = v[q] >= t_metal;
+  std::vector<std::uint32_t> lab(vol.data.size());
+  const std::uint32_t n = itk_ops::connected_components(mask.data(), d, true, lab.data());
+  std::vector<Box3> boxes(n + 1);
+  for (int k = 0; k < g.nz; ++k)
+    for (int j = 0; j < g.ny; ++j)
+      for (int i = 0; i < g.nx; ++i)
+        if (const auto l = lab[idx(i, j, k)]) {
+          Box3& b = boxes[l];
+          b.i0 = std::min(b.i0, i), b.i1 = std::max(b.i1, i), b.j0 = std::min(b.j0, j), b.j1 = std::max(b.j1, j);
+          b.k0 = std::min(b.k0, k), b.k1 = std::max(b.k1, k), ++b.count;
+        }
+
+  // The fill around the metal.
+  std::vector<double> around;
+  for (std::uint32_t l = 1; l <= n; ++l) {
+    const Box3& b = boxes[l];
+    if (b.count < 8) continue;
+    for (int k = b.k0 + 1; k < b.k1; ++k)
+      for (int j = std::max(1, b.j0 - 2); j <= std::min(g.ny - 2, b.j1 + 2); ++j)
+        for (int i = std::max(1, b.i0 - 2); i <= std::min(g.nx - 2, b.i1 + 2); ++i) {
+          bool next_to_metal = false;  // partial-volume rim: not fill
+          for (int dj = -1; dj <= 1; ++dj)
+            for (int di = -1; di <= 1; ++di) next_to_metal = next_to_metal || lab[idx(i + di, j + dj, k)] != 0;
+          if (!next_to_metal) around.push_back(v[idx(i, j, k)]);
+        }
+  }
+  if (around.empty()) return out;
+  const double fill = quantile(around, 0.5);
+  out.fill_level = fill;
+
+  for (std::uint32_t l = 1; l <= n; ++l) {
+    const Box3& b = boxes[l];
+    if (b.count < 8) continue;
+    MetalColumn c;
+    c.i0 = std::max(0, b.i0 - 2), c.i1 = std::min(g.nx - 1, b.i1 + 2);
+    c.j0 = std::max(0, b.j0 - 2), c.j1 = std::min(g.ny - 1, b.j1 + 2);
+    c.k0 = std::max(0, b.k0 - 2);
+    const int k1 = std::min(g.nz - 1, b.k1 + 2);
+    std::vector<double> ci, cj;
+    for (int k = c.k0; k <= k1; ++k) {
+      double a = 0, wi = 0, wj = 0;
+      for (int j = c.j0; j <= c.j1; ++j)
+        for (int i = c.i0; i <= c.i1; ++i) {
+          const double x = double(v[idx(i, j, k)]) - fill;
+          a += x, wi += x * i, wj += x * j;
+        }
+      // Beyond one plane of the metal: what lies there (substrate, the die's Si) is not the
+      // metal's blur and must not become discs of the model.
+      if (k < b.k0 - 1 || k > b.k1 + 1) a = 0;
+      c.content.push_back(a);
+      ci.push_back(a > 0 ? wi / a : 0), cj.push_back(a > 0 ? wj / a : 0);
+    }
+    const auto top = std::max_element(c.content.begin(), c.content.end());
+    if (!(*top > 0)) continue;
+    const int kmax = c.k0 + int(top - c.content.begin());
+    std::vector<double> core;
+    for (int j = b.j0; j <= b.j1; ++j)
+      for (int i = b.i0; i <= b.i1; ++i)
+        if (lab[idx(i, j, kmax)] == l) core.push_back(double(v[idx(i, j, kmax)]) - fill);
+    // The plateau: the histogram's metal level nearest to the core's upper quartile (the mode of
+    // every bump's interior: the radius needs it to ~0.1 %, a fitted model's streaks move with
+    // its edges), else that quartile.
+    double plateau = quantile(core, 0.75);
+    for (int role : {mat.solder, mat.cu})
+      if (role >= 0 && std::abs(mat.level(role) - fill - plateau) < 0.1 * plateau) {
+        plateau = mat.level(role) - fill;
+        break;
+      }
+    if (!(plateau > 0)) continue;
+    const double r = std::sqrt(*top / (std::numbers::pi * plateau));  // voxels
+    std::vector<double> full_i, full_j;
+    for (std::size_t p = 0; p < c.content.size(); ++p)
+      if (c.content[p] >= 0.5 * *top) full_i.push_back(ci[p]), full_j.push_back(cj[p]);
+    const Vec3 centre = g.voxel_center(quantile(full_i, 0.5), quantile(full_j, 0.5), 0);
+    c.center_x_mm = centre.x;
+    c.center_y_mm = centre.y;
+    c.radius_mm = r * g.sx;
+    for (double a : c.content) c.mu.push_back(std::max(0.0, a / (std::numbers::pi * r * r)));
+    out.columns.push_back(std::move(c));
+  }
+  return out;
+}
+
+}  // namespace voidscan::detect

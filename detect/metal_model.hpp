@@ -1,0 +1,32 @@
+// The metal columns of a reconstructed package (bumps, pillars, TSVs: vertical), fitted for
+// the metal streak subtraction of recon/metal_streaks.hpp.
+//
+// Steps (fit_metal_model()):
+//  1. materials (detect/materials.hpp): the metal threshold; no metal class, no columns;
+//  2. metal components: v >= t_metal, 26-connected (ITK through detect/itk_ops), >= 8 voxels;
+//     the fill level = median of the voxels in their boxes grown by 2 columns, interior planes,
+//     not next to metal;
+//  3. per component, over its box grown by 2 columns and its planes +- 2: the excess content
+//     of each plane (recon plane_content: sum of v - fill, unchanged by the blur);
+//  4. radius r = sqrt(content / (pi P)) in the plane of most content, P its plateau (upper
+//     quartile of v - fill over the component's voxels there); centre = median of the
+//     excess-weighted centroids of the planes holding at least half that content;
+//  5. per plane mu_k = content_k / (pi r^2): the start of recon's z deblurring.
+// Test: tests/detect/test_metal_model.cpp.
+#pragma once
+#include <vector>
+
+#include "recon/metal_streaks.hpp"
+#include "recon/volume_io.hpp"
+
+namespace voidscan::detect {
+
+struct MetalModel {
+  std::vector<MetalColumn> columns;  ///< one per metal component
+  double fill_level = 0;             ///< 1/mm, the level the columns' mu and content are relative to
+};
+
+/// Fits the columns to `vol`. A volume without a metal class gives no columns.
+[[nodiscard]] MetalModel fit_metal_model(const Volume& vol);
+
+}  // namespace voidscan::detect

@@ -1,0 +1,174 @@
+#include "recon/metal_streaks.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <numbers>
+
+#include <tbb/parallel_for.h>
+
+#include "recon/projections.hpp"
+
+namespace voidscan {
+namespace {
+
+/// The model's projections, computed view by view as the FDK reads them: per pixel the mean
+/// transmission over s x s rays, as a detector integrates over its pixel, then its log, so the
+/// model's edges in z and x-y make the same partial-volume nonlinearity as the scan's metal.
+class ModelProjections final : public ProjectionProvider {
+ public:
+  ModelProjections(const Phantom& model, const Geometry& geometry, int supersample)
+      : model_(model), geometry_(geometry), supersample_(supersample) {}
+  void read(int first, int count, float* out) override {
+    const Detector& det = geometry_.detector;
+    const std::size_t view_size = std::size_t(det.rows) * std::size_t(det.cols);
+    const int s = supersample_;
+    for (int v = 0; v < count; ++v) {
+      const ViewGeometry& view = geometry_.views[std::size_t(first + v)];
+      float* dst = out + std::size_t(v) * view_size;
+      tbb::parallel_for(0, det.rows, [&](int r) {
+        for (int c = 0; c < det.cols; ++c) {
+          double t = 0;
+          for (int j = 0; j < s; ++j)
+            for (int i = 0; i < s; ++i) {
+              const Vec3 q = detector_point(det, view, c + (i + 0.5) / s - 0.5, r + (j + 0.5) / s - 0.5);
+              const Vec3 a = view.parallel ? q - 1e3 * view.ray : view.source;
+              const Vec3 b = view.parallel ? q + 1e3 * view.ray : q;
+              t += std::exp(-line_integral(model_, a, b));
+            }
+          dst[std::size_t(r) * std::size_t(det.cols) + std::size_t(c)] = float(-std::log(t / (s * s)));
+        }
+      });
+    }
+  }
+
+ private:
+  const Phantom& model_;
+  const Geometry& geometry_;
+  int supersample_;
+};
+
+}  // namespace
+
+double plane_content(const std::vector<float>& v, const VolumeGrid& g, int k, int i0, int i1, int j0, int j1,
+                     double fill) {
+  if (k < 0 || k >= g.nz) return 0;
+  double a = 0;
+  for (int j = std::max(0, j0); j <= std::min(g.ny - 1, j1); ++j)
+    for (int i = std::max(0, i0); i <= std::min(g.nx - 1, i1); ++i)
+      a += double(v[(std::size_t(k) * std::size_t(g.ny) + std::size_t(j)) * std::size_t(g.nx) + std::size_t(i)]) - fill;
+  return a;
+}
+
+Phantom column_phantom(const std::vector<MetalColumn>& columns, const VolumeGrid& g) {
+  std::vector<Object> objects;
+  for (const MetalColumn& c : columns)
+    for (std::size_t p = 0; p < c.mu.size(); ++p) {
+      if (!(c.mu[p] > 0)) continue;
+      const double z = g.voxel_center(0, 0, double(c.k0) + double(p)).z;
+      objects.push_back({Cylinder{c.center_x_mm, c.center_y_mm, c.radius_mm, z - 0.5 * g.sz, z + 0.5 * g.sz}, c.mu[p], -1});
+    }
+  return Phantom(std::move(objects));
+}
+
+namespace {
+
+/// Reconstructs `model` with the scan's views and FDK parameters onto `g`.
+std::vector<float> reconstruct_model(const Phantom& model, const Geometry& geometry, const FdkParams& params,
+                                     const VolumeGrid& g, int supersample) {
+  ModelProjections projections(model, geometry, supersample);
+  std::vector<float> rec(g.voxel_count());
+  reconstruct_fdk(geometry, projections, g, params, rec.data());
+  return rec;
+}
+
+/// mu >= 0 with h * mu closest to m (least squares; h centred, taps -r..r): projected Landweber.
+void deblur(std::vector<double>& mu, const std::vector<double>& m, const std::vector<double>& h) {
+  const int n = int(mu.size()), r = int(h.size() / 2);
+  double h2 = 0;
+  for (double x : h) h2 += std::abs(x);
+  const double step = 1.0 / (h2 * h2);
+  std::vector<double> res(mu.size());
+  // 100 steps: enough for the steps between materials; more would chase the kernel's null at
+  // the plane frequency (alternate planes +-3 %), whose z edges the nonlinear projector turns
+  // into streaks of their own (measured on the flip-chip preset, docs/accuracy.md).
+  for (int it = 0; it < 100; ++it) {
+    for (int k = 0; k < n; ++k) {
+      double y = 0;
+      for (int d = -r; d <= r; ++d)
+        if (k - d >= 0 && k - d < n) y += h[std::size_t(d + r)] * mu[std::size_t(k - d)];
+      res[std::size_t(k)] = m[std::size_t(k)] - y;
+    }
+    for (int k = 0; k < n; ++k) {
+      double g = 0;
+      for (int d = -r; d <= r; ++d)
+        if (k + d >= 0 && k + d < n) g += h[std::size_t(d + r)] * res[std::size_t(k + d)];
+      mu[std::size_t(k)] = std::max(0.0, mu[std::size_t(k)] + step * g);
+    }
+  }
+}
+
+/// Runs of planes whose mu differ by less than 15 % of the larger (one material: solder, Cu)
+/// take their mean: what is left of the deblurring's plane-to-plane ripple would otherwise be
+/// z edges of the model's own, which its nonlinear projection turns into streaks.
+void flatten_plateaus(std::vector<double>& mu) {
+  for (std::size_t a = 0; a < mu.size();) {
+    std::size_t b = a + 1;
+    double sum = mu[a];
+    while (b < mu.size() && std::abs(mu[b] - mu[b - 1]) < 0.15 * std::max(mu[b], mu[b - 1])) sum += mu[b++];
+    for (std::size_t k = a; k < b; ++k) mu[k] = sum / double(b - a);
+    a = b;
+  }
+}
+
+}  // namespace
+
+MetalStreakReport subtract_metal_streaks(const Geometry& geometry, const FdkParams& params,
+                                         std::vector<MetalColumn> columns, Volume& vol, int supersample) {
+  MetalStreakReport report;
+  report.columns = int(columns.size());
+  if (columns.empty()) return report;
+  const auto t0 = std::chrono::steady_clock::now();
+  const VolumeGrid& g = vol.grid;
+  auto disc_area = [&](const MetalColumn& c) { return std::numbers::pi * (c.radius_mm / g.sx) * (c.radius_mm / g.sy); };
+  // The FDK's response in z: a one-plane disc of the first column, in its plane of most content.
+  constexpr int kTaps = 3;
+  std::vector<double> h(2 * kTaps + 1, 0.0);
+  {
+    MetalColumn probe = columns.front();
+    const auto top = std::max_element(probe.content.begin(), probe.content.end()) - probe.content.begin();
+    std::fill(probe.mu.begin(), probe.mu.end(), 0.0);
+    probe.mu[std::size_t(top)] = 1.0;
+    const std::vector<float> rec = reconstruct_model(column_phantom({probe}, g), geometry, params, g, supersample);
+    for (int d = -kTaps; d <= kTaps; ++d)
+      h[std::size_t(d + kTaps)] =
+          plane_content(rec, g, probe.k0 + int(top) + d, probe.i0, probe.i1, probe.j0, probe.j1, 0.0) / disc_area(probe);
+  }
+  // Per column: the plane profile that, blurred so, gives the volume's content.
+  for (MetalColumn& c : columns) {
+    std::vector<double> m(c.content.size());
+    for (std::size_t p = 0; p < m.size(); ++p) m[p] = c.content[p] / disc_area(c);
+    deblur(c.mu, m, h);
+    flatten_plateaus(c.mu);
+  }
+  const Phantom model = column_phantom(columns, g);
+  const std::vector<float> rec = reconstruct_model(model, geometry, params, g, supersample);
+  double worst = 0;
+  for (const MetalColumn& c : columns) {
+    const double top = *std::max_element(c.content.begin(), c.content.end());
+    for (std::size_t p = 0; p < c.mu.size(); ++p)
+      if (top > 0)
+        worst = std::max(worst, std::abs(c.content[p] - plane_content(rec, g, c.k0 + int(p), c.i0, c.i1, c.j0, c.j1, 0.0)) / top);
+  }
+  report.content_error = worst;
+  const std::vector<float> voxelised = voxelize(model, g, supersample);
+  for (std::size_t i = 0; i < vol.data.size(); ++i) {
+    const float error = rec[i] - voxelised[i];
+    vol.data[i] -= error;
+    if (voxelised[i] == 0) report.max_change = std::max(report.max_change, double(std::abs(error)));
+  }
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return report;
+}
+
+}  // namespace voidscan

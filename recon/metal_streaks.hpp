@@ -1,0 +1,65 @@
+// Metal streak subtraction (model-based). FDK reconstructs sharp, strongly attenuating metal
+// (SnAg solder at 27.7 /mm, 200 x the underfill around it) with tails that streak the fill
+// between the bumps (±0.08 /mm against 0.015 of noise; docs/accuracy.md). The streaks are the
+// metal's own reconstruction error and are linear: they are the same from noise-free, linear
+// projections, with 1440 views or a detector twice as fine. So, given a model of the metal
+// whose reconstruction matches the volume's metal (vertical columns of discs fitted to a first
+// reconstruction: detect/metal_model.hpp), they can be computed and taken away.
+//
+// Steps (subtract_metal_streaks()):
+//  1. the model: per column (bump, pillar, TSV) one disc per plane, radius and centre fixed,
+//     excess attenuation mu_k per plane;
+//  2. project it with the scan's own views, view by view as the FDK asks: per pixel the mean
+//     transmission over s x s rays (exact line integrals, recon/phantom.hpp), then its log, so
+//     the model's edges make the same partial-volume nonlinearity as the scan's metal (it
+//     streaks the planes where solder meets Cu or the substrate); reconstruct with the scan's
+//     FDK parameters onto the volume's grid;
+//  3. z deblurring with the FDK's own response: a one-plane disc of the first column is
+//     reconstructed, its content in the planes around gives the kernel h (7 taps); per column,
+//     mu >= 0 with h * mu closest to the volume's content (projected Landweber, 100 steps:
+//     early stopping regularises the kernel's null at the plane frequency), so that the
+//     model's reconstruction has the volume's metal, plane by plane, with sharp z edges;
+//  4. volume -= (model reconstructed) - (model voxelised, s^3 points per voxel): the model's
+//     reconstruction error, i.e. its streaks and edge ringing; the metal itself is unchanged.
+// On the CPU or the GPU as params.backend says (the FDK of step 2); the projector is the CPU's.
+// Test: tests/detect/test_metal_model.cpp (planted bump array: fill spread before and after).
+#pragma once
+#include <vector>
+
+#include "recon/fdk.hpp"
+#include "recon/phantom.hpp"
+#include "recon/volume_io.hpp"
+
+namespace voidscan {
+
+/// One vertical metal column (a bump, a pillar, a TSV) as the model sees it.
+struct MetalColumn {
+  double center_x_mm = 0, center_y_mm = 0;  ///< axis, world mm
+  double radius_mm = 0;                     ///< > 0
+  int k0 = 0;                               ///< first plane of the column (grid index)
+  std::vector<double> mu;       ///< per plane from k0: the model's excess over the fill, 1/mm (>= 0)
+  std::vector<double> content;  ///< per plane from k0: the volume's excess content (plane_content), target of step 3
+  int i0 = 0, i1 = -1, j0 = 0, j1 = -1;  ///< the columns plane_content sums over (grid indices, inclusive)
+};
+
+/// Excess content of plane k over columns [i0, i1] x [j0, j1]: the sum of (v - fill), 1/mm x
+/// voxels. Linear in v: the reconstruction's blur moves attenuation, it does not change its sum.
+[[nodiscard]] double plane_content(const std::vector<float>& v, const VolumeGrid& grid, int k, int i0, int i1, int j0,
+                                   int j1, double fill);
+
+/// The columns as a phantom: one cylinder per plane and column, z over the plane.
+[[nodiscard]] Phantom column_phantom(const std::vector<MetalColumn>& columns, const VolumeGrid& grid);
+
+/// What subtract_metal_streaks() did.
+struct MetalStreakReport {
+  int columns = 0;          ///< metal columns in the model
+  double seconds = 0;       ///< wall time
+  double max_change = 0;    ///< largest |correction| applied outside the model, 1/mm
+  double content_error = 0; ///< after step 3: max over planes of |model - volume content| / max content of the column
+};
+
+/// Steps 1-4 on `vol` (reconstructed from `geometry` with `params`). No columns: nothing done.
+MetalStreakReport subtract_metal_streaks(const Geometry& geometry, const FdkParams& params,
+                                         std::vector<MetalColumn> columns, Volume& vol, int supersample = 2);
+
+}  // namespace voidscan
