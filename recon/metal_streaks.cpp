@@ -5,8 +5,6 @@
 #include <cmath>
 #include <numbers>
 
-#include <tbb/parallel_for.h>
-
 #include "recon/projections.hpp"
 
 namespace voidscan {
@@ -22,23 +20,11 @@ class ModelProjections final : public ProjectionProvider {
   void read(int first, int count, float* out) override {
     const Detector& det = geometry_.detector;
     const std::size_t view_size = std::size_t(det.rows) * std::size_t(det.cols);
-    const int s = supersample_;
     for (int v = 0; v < count; ++v) {
       const ViewGeometry& view = geometry_.views[std::size_t(first + v)];
       float* dst = out + std::size_t(v) * view_size;
-      tbb::parallel_for(0, det.rows, [&](int r) {
-        for (int c = 0; c < det.cols; ++c) {
-          double t = 0;
-          for (int j = 0; j < s; ++j)
-            for (int i = 0; i < s; ++i) {
-              const Vec3 q = detector_point(det, view, c + (i + 0.5) / s - 0.5, r + (j + 0.5) / s - 0.5);
-              const Vec3 a = view.parallel ? q - 1e3 * view.ray : view.source;
-              const Vec3 b = view.parallel ? q + 1e3 * view.ray : q;
-              t += std::exp(-line_integral(model_, a, b));
-            }
-          dst[std::size_t(r) * std::size_t(det.cols) + std::size_t(c)] = float(-std::log(t / (s * s)));
-        }
-      });
+      mean_transmission_view(model_, det, view, supersample_, {{view.source, 1.0}}, dst);
+      for (std::size_t q = 0; q < view_size; ++q) dst[q] = -std::log(dst[q]);
     }
   }
 

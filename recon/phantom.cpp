@@ -521,6 +521,26 @@ void project_view(const Phantom& phantom, const Detector& det, const ViewGeometr
   });
 }
 
+void mean_transmission_view(const Phantom& phantom, const Detector& det, const ViewGeometry& view, int supersample,
+                            const std::vector<SourcePoint>& sources, float* out) {
+  const int s = supersample;
+  const double per_ray = 1.0 / (s * s);
+  tbb::parallel_for(0, det.rows, [&](int r) {
+    for (int c = 0; c < det.cols; ++c) {
+      double t = 0;
+      for (int j = 0; j < s; ++j)
+        for (int i = 0; i < s; ++i) {
+          const Vec3 q = detector_point(det, view, c + (i + 0.5) / s - 0.5, r + (j + 0.5) / s - 0.5);
+          if (view.parallel)
+            t += std::exp(-line_integral(phantom, q - 1e3 * view.ray, q + 1e3 * view.ray));
+          else
+            for (const SourcePoint& src : sources) t += src.weight * std::exp(-line_integral(phantom, src.pos, q));
+        }
+      out[std::size_t(r) * std::size_t(det.cols) + std::size_t(c)] = float(t * per_ray);
+    }
+  });
+}
+
 std::vector<float> project(const Phantom& phantom, const Geometry& geometry, int supersample) {
   const Detector& det = geometry.detector;
   check_projection(phantom, det, supersample);

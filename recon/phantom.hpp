@@ -152,6 +152,20 @@ struct FlatIndex {
 void project_view(const Phantom& phantom, const Detector& det, const ViewGeometry& view, int supersample,
                   float* out);
 
+/// A weighted source point (a focal spot is sampled by several; weights sum to 1).
+struct SourcePoint {
+  Vec3 pos;
+  double weight = 1;
+};
+
+/// One view of mean transmissions, as a detector integrates over its pixel: per pixel the mean
+/// over s x s rays (to the points of project_view) of sum_k w_k exp(-integral of mu from
+/// sources[k]), summed in double in this order (the simulator's CUDA projector matches it).
+/// Parallel-beam views ignore `sources` (the whole line through each point, weight 1).
+/// Multithreaded; no checks (callers validate).
+void mean_transmission_view(const Phantom& phantom, const Detector& det, const ViewGeometry& view, int supersample,
+                            const std::vector<SourcePoint>& sources, float* out);
+
 /// All views: views x rows x cols floats (view-major, then row, then column), as project_view.
 [[nodiscard]] std::vector<float> project(const Phantom& phantom, const Geometry& geometry, int supersample = 1);
 

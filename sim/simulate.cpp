@@ -69,26 +69,10 @@ void transmission_view(const Phantom& phantom, const Detector& det, const ViewGe
   // Source points: the view's source, or a 3 x 3 Gauss-Hermite rule for the Gaussian spot
   // (sim/flat_scene_host.hpp make_view_rays: the CUDA projector uses the same points).
   const flat::ViewRays rays = flat::make_view_rays(det, view, p.supersample, p.focal_spot_mm);
-  struct SourcePoint {
-    Vec3 pos;
-    double w;
-  };
   std::vector<SourcePoint> sources;
   for (int k = 0; k < rays.sources; ++k)
     sources.push_back({{rays.source[k][0], rays.source[k][1], rays.source[k][2]}, rays.weight[k]});
-  const int s = p.supersample;
-  const double per_ray = 1.0 / (s * s);
-  tbb::parallel_for(0, det.rows, [&](int r) {
-    for (int c = 0; c < det.cols; ++c) {
-      double t = 0;
-      for (int j = 0; j < s; ++j)
-        for (int i = 0; i < s; ++i) {
-          const Vec3 q = detector_point(det, view, c + (i + 0.5) / s - 0.5, r + (j + 0.5) / s - 0.5);
-          for (const auto& src : sources) t += src.w * std::exp(-line_integral(phantom, src.pos, q));
-        }
-      out[size_t(r) * det.cols + c] = float(t * per_ray);
-    }
-  });
+  mean_transmission_view(phantom, det, view, p.supersample, sources, out);
 }
 
 namespace {
