@@ -67,6 +67,7 @@
 
 #include "detect/itk_ops.hpp"
 #include "detect/materials.hpp"
+#include "detect/stats.hpp"
 #include "recon/error.hpp"
 
 namespace voidscan::detect {
@@ -110,28 +111,6 @@ struct Found {
   Defect d;
   std::vector<std::size_t> voxels;  // labelled voxels
 };
-
-double median_of(std::vector<double> v) {
-  if (v.empty()) return 0;
-  auto m = v.begin() + long(v.size() / 2);
-  std::nth_element(v.begin(), m, v.end());
-  return *m;
-}
-
-double quantile_of(std::vector<double> v, double q) {
-  if (v.empty()) return 0;
-  auto m = v.begin() + long(std::min<std::size_t>(v.size() - 1, std::size_t(q * double(v.size() - 1) + 0.5)));
-  std::nth_element(v.begin(), m, v.end());
-  return *m;
-}
-
-double mad_sigma(const std::vector<double>& v) {
-  if (v.size() < 2) return 0;
-  const double m = median_of(v);
-  std::vector<double> a(v.size());
-  for (std::size_t i = 0; i < v.size(); ++i) a[i] = std::abs(v[i] - m);
-  return 1.4826 * median_of(a);
-}
 
 class Analyzer {
  public:

@@ -7,16 +7,10 @@
 
 #include "detect/itk_ops.hpp"
 #include "detect/materials.hpp"
+#include "detect/stats.hpp"
 
 namespace voidscan::detect {
 namespace {
-
-double quantile(std::vector<double> v, double q) {
-  if (v.empty()) return 0;
-  const auto m = v.begin() + long(std::min(v.size() - 1, std::size_t(q * double(v.size() - 1) + 0.5)));
-  std::nth_element(v.begin(), m, v.end());
-  return *m;
-}
 
 struct Box3 {
   int i0 = 1 << 30, j0 = 1 << 30, k0 = 1 << 30, i1 = -1, j1 = -1, k1 = -1;
@@ -69,7 +63,7 @@ MetalModel fit_metal_model(const Volume& vol) {
         }
   }
   if (around.empty()) return out;
-  const double fill = quantile(around, 0.5);
+  const double fill = median_of(around);
   out.fill_level = fill;
 
   for (std::uint32_t l = 1; l <= n; ++l) {
@@ -104,7 +98,7 @@ MetalModel fit_metal_model(const Volume& vol) {
     // The plateau: the histogram's metal level nearest to the core's upper quartile (the mode of
     // every bump's interior: the radius needs it to ~0.1 %, a fitted model's streaks move with
     // its edges), else that quartile.
-    double plateau = quantile(core, 0.75);
+    double plateau = quantile_of(core, 0.75);
     for (int role : {mat.solder, mat.cu})
       if (role >= 0 && std::abs(mat.level(role) - fill - plateau) < 0.1 * plateau) {
         plateau = mat.level(role) - fill;
@@ -115,7 +109,7 @@ MetalModel fit_metal_model(const Volume& vol) {
     std::vector<double> full_i, full_j;
     for (std::size_t p = 0; p < c.content.size(); ++p)
       if (c.content[p] >= 0.5 * *top) full_i.push_back(ci[p]), full_j.push_back(cj[p]);
-    const Vec3 centre = g.voxel_center(quantile(full_i, 0.5), quantile(full_j, 0.5), 0);
+    const Vec3 centre = g.voxel_center(median_of(full_i), median_of(full_j), 0);
     c.center_x_mm = centre.x;
     c.center_y_mm = centre.y;
     c.radius_mm = r * g.sx;

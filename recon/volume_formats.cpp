@@ -30,12 +30,6 @@ std::vector<fs::path> tiff_slices(const fs::path& dir) {
   return out;
 }
 
-void check_slab(const fs::path& file, const VolumeHeader& h, int z0, int z1) {
-  if (z0 < 0 || z1 > h.nz || z0 >= z1)
-    throw InputError(file.string(), "slab", "slices [" + std::to_string(z0) + ", " + std::to_string(z1) +
-                                                ") outside [0, " + std::to_string(h.nz) + ")");
-}
-
 }  // namespace
 
 bool is_vendor_volume(const fs::path& file) {
@@ -68,18 +62,9 @@ VolumeHeader raw_volume_header(const fs::path& file, const RawVolumeSpec& s) {
 
 void read_raw_volume_slab(const fs::path& file, const RawVolumeSpec& s, int z0, int z1, float* out) {
   const VolumeHeader h = raw_volume_header(file, s);
-  check_slab(file, h, z0, z1);
-  const size_t bytes = detail::dtype_bytes(s.dtype), slice = size_t(s.nx) * s.ny;
-  std::ifstream in(file, std::ios::binary);
-  in.seekg(std::streamoff(s.header_bytes + uint64_t(z0) * slice * bytes));
-  std::vector<unsigned char> buf(slice * bytes);
-  const bool swap = s.big_endian;  // the host is little-endian (volume_io.cpp asserts it)
-  for (int z = z0; z < z1; ++z) {
-    if (!in.read(reinterpret_cast<char*>(buf.data()), std::streamsize(buf.size())))
-      throw InputError(file.string(), "", "read error in voxel data at slice " + std::to_string(z));
-    float* dst = out + size_t(z - z0) * slice;
-    detail::decode(buf.data(), slice, swap, h, dst);
-  }
+  detail::check_slab(file, h.nz, z0, z1);
+  // the host is little-endian (volume_io.cpp asserts it)
+  detail::read_raw_slices(file, s.header_bytes, h, s.big_endian, z0, z1, out);
 }
 
 RawVolumeSpec parse_vgi(const fs::path& vgi, fs::path* data_file) {
@@ -160,7 +145,7 @@ VolumeHeader read_vendor_volume_header(const fs::path& file, std::optional<doubl
 void read_volume_slab(const fs::path& file, int z0, int z1, float* out, std::optional<double> voxel_mm) {
   if (!is_vendor_volume(file)) return read_own_volume_slab(file, z0, z1, out);  // .mha/.nrrd/.tif
   const VolumeHeader h = read_vendor_volume_header(file, voxel_mm);
-  check_slab(file, h, z0, z1);
+  detail::check_slab(file, h.nz, z0, z1);
   const size_t slice = size_t(h.nx) * h.ny;
   if (fs::is_directory(file)) {
     const auto slices = tiff_slices(file);

@@ -435,14 +435,35 @@ Volume read_volume(const fs::path& file) {
   return vol;
 }
 
+namespace detail {
+
+void check_slab(const fs::path& file, int nz, int z0, int z1) {
+  if (z0 < 0 || z1 > nz || z0 >= z1)
+    throw InputError(file.string(), "slab", "slices [" + std::to_string(z0) + ", " + std::to_string(z1) +
+                                                ") outside [0, " + std::to_string(nz) + ")");
+}
+
+void read_raw_slices(const fs::path& data_file, uint64_t offset, const VolumeHeader& h, bool swap, int z0, int z1,
+                     float* out) {
+  const size_t slice = size_t(h.nx) * size_t(h.ny), bytes = dtype_bytes(h.dtype);
+  std::ifstream in(data_file, std::ios::binary);
+  in.seekg(std::streamoff(offset + uint64_t(z0) * slice * bytes));
+  std::vector<unsigned char> buf(slice * bytes);
+  for (int z = z0; z < z1; ++z) {
+    if (!in.read(reinterpret_cast<char*>(buf.data()), std::streamsize(buf.size())))
+      throw InputError(data_file.string(), "", "read error in voxel data at slice " + std::to_string(z));
+    decode(buf.data(), slice, swap, h, out + size_t(z - z0) * slice);
+  }
+}
+
+}  // namespace detail
+
 void read_own_volume_slab(const fs::path& file, int z0, int z1, float* out) {
   const VolumeFormat format = volume_format_from_path(file);
-  const VolumeHeader h = read_volume_header(file);
-  if (z0 < 0 || z1 > h.nz || z0 >= z1)
-    throw InputError(file.string(), "slab", "slices [" + std::to_string(z0) + ", " + std::to_string(z1) +
-                                                ") outside [0, " + std::to_string(h.nz) + ")");
-  const size_t slice = size_t(h.nx) * size_t(h.ny);
   if (format == VolumeFormat::tiff) {
+    const VolumeHeader h = read_tiff_header(file);
+    detail::check_slab(file, h.nz, z0, z1);
+    const size_t slice = size_t(h.nx) * size_t(h.ny);
     TiffReader reader;
     for (int z = z0; z < z1; ++z) reader.read(file, z, h.nx, h.ny, out + size_t(z - z0) * slice);
     if (h.scale != 1 || h.offset != 0)
@@ -450,16 +471,9 @@ void read_own_volume_slab(const fs::path& file, int z0, int z1, float* out) {
     return;
   }
   const RawLayout layout = parse_raw_header(file, format);
+  detail::check_slab(file, layout.header.nz, z0, z1);
   const uint64_t offset = checked_data_offset(layout);  // the whole file is checked, not only the slab
-  const size_t bytes = dtype_bytes(h.dtype);
-  std::ifstream in(layout.data_file, std::ios::binary);
-  in.seekg(std::streamoff(offset + uint64_t(z0) * slice * bytes));
-  std::vector<unsigned char> buf(slice * bytes);
-  for (int z = z0; z < z1; ++z) {
-    if (!in.read(reinterpret_cast<char*>(buf.data()), std::streamsize(buf.size())))
-      throw InputError(layout.data_file.string(), "", "read error in voxel data at slice " + std::to_string(z));
-    decode(buf.data(), slice, layout.big_endian, layout.header, out + size_t(z - z0) * slice);
-  }
+  detail::read_raw_slices(layout.data_file, offset, layout.header, layout.big_endian, z0, z1, out);
 }
 
 }  // namespace voidscan

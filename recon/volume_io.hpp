@@ -49,6 +49,12 @@ struct VolumeHeader {
 void read_own_volume_slab(const std::filesystem::path& file, int z0, int z1, float* out);
 
 namespace detail {
+/// Throws InputError naming `file` unless 0 <= z0 < z1 <= nz.
+void check_slab(const std::filesystem::path& file, int nz, int z0, int z1);
+/// Slices [z0, z1) of raw samples of h.dtype (h.nx x h.ny each, byte-swapped when `swap`) that
+/// start at byte `offset` of `data_file`, decoded into out (scale and offset applied).
+void read_raw_slices(const std::filesystem::path& data_file, uint64_t offset, const VolumeHeader& h, bool swap, int z0,
+                     int z1, float* out);
 /// Bytes per stored sample of `dtype` ("float32" 4, "uint16"/"int16" 2, "uint8" 1).
 [[nodiscard]] size_t dtype_bytes(const std::string& dtype);
 /// n stored samples of h.dtype (byte-swapped when `swap`) -> floats, h.scale and h.offset applied.
