@@ -6,7 +6,8 @@
 //     asinh-compressed histogram = classes (air, fill, Si, Cu, solder); thresholds between
 //     neighbouring peaks by Otsu's method (Otsu 1979) with valley emphasis (Ng 2006).
 //  2. Structure. Si area per z plane -> runs of planes with a steady Si area (>= 3 planes);
-//     per run, the 2-D connected components of the Si footprint are blocks. The lowest run is
+//     per run, the 2-D connected components of the Si footprint are blocks, kept when Si covers
+//     >= half their box (streaked fill tiers read as sparse Si patterns). The lowest run is
 //     the base (wafer, base die) when nothing lies below it. The other runs are die layers
 //     (layer 0 lowest); col/row by clustering block centres in x and y (or the recipe's layout).
 //     Between a die and the Si below it: <= 4 planes of Si/oxide -> a hybrid-bond interface;
@@ -18,7 +19,9 @@
 //     (BinaryFillhole) so their voids belong to them; pads: metal components in the hybrid band.
 //  4. Voids: air (v < t_air) not connected to the x/y faces (flood fill from the lateral faces;
 //     the z faces are not a border, so a hole through a thin slab is a void) plus, inside each
-//     filled bump, voxels below half the Cu level; 26-connected components (ITK).
+//     filled bump, metal-mask holes and voxels whose dip below the enclosing metal (grayscale
+//     hole filling, ITK) is >= bump_void_depth_fraction of the solder-fill contrast (a blurred
+//     void in solder stays above t_metal); 26-connected components (ITK).
 //  5. Measures per void (Partial volume): host level mu_h = median of the ring at distance 2
 //     (air excluded), noise = its MAD; volume = sum over the component grown by one voxel of
 //     (mu_h - v) / (mu_h - mu_air) (voxels of a denser material excluded, capped at 1); area =
@@ -75,6 +78,9 @@ namespace {
 
 using itk_ops::Dims;
 using u8 = std::uint8_t;
+
+// A Si block is a die only when Si covers at least this fraction of its footprint's box (step 2).
+constexpr double kMinBlockSolidity = 0.5;
 
 struct Run {
   int k0 = 0, k1 = 0;  // planes, inclusive
@@ -219,6 +225,11 @@ void Analyzer::find_structure() {
     RunBlocks x{r, {}};
     for (std::uint32_t l = 1; l <= n; ++l) {
       if (ar[l] < std::max(64.0, 0.05 * amax)) continue;
+      // A die is a solid block: Si over most of its box. Metal streaks in a fill tier (an HBM
+      // stack's NCF between its bumps and TSVs, FDK) read as Si in line patterns that are
+      // steady over the tier's planes but cover a small part of their box (~0.2): not a die.
+      const double box = double(bl[l].i1 - bl[l].i0 + 1) * double(bl[l].j1 - bl[l].j0 + 1);
+      if (ar[l] < kMinBlockSolidity * box) continue;
       bl[l].ci /= ar[l], bl[l].cj /= ar[l];
       x.blocks.push_back(bl[l]);
     }
@@ -382,6 +393,24 @@ void Analyzer::find_bumps(DieInfo& di, std::vector<u8>& cand) {
         cols[l].insert(std::size_t(j) * c.nx + i);
       }
   const double solder_level = mat_.level(mat_.solder);
+  // Dips enclosed in metal: grayscale hole filling over the crop (+3 planes in z so that a dip
+  // at the band's ends is enclosed too). FDK blurs a void of a few voxels in solder to a dip
+  // that stays far above t_metal (27.7 -> 5..15 /mm), so the metal mask misses it; its depth
+  // below its surroundings does not depend on the threshold.
+  const int kz0 = std::max(0, k0 - 3), kz1 = std::min(g_.nz - 1, k1 + 3);
+  const Dims cz{c.nx, c.ny, kz1 - kz0 + 1};
+  std::vector<float> dip(cz.count());
+  for (int k = 0; k < cz.nz; ++k)
+    for (int j = 0; j < c.ny; ++j)
+      for (int i = 0; i < c.nx; ++i) dip[(std::size_t(k) * c.ny + j) * c.nx + i] = v_[idx(i0 + i, j0 + j, kz0 + k)];
+  {
+    std::vector<float> fh(cz.count());
+    itk_ops::grayscale_fill_holes(dip.data(), cz, fh.data());
+    for (std::size_t q = 0; q < dip.size(); ++q) dip[q] = fh[q] - dip[q];
+  }
+  const double host_level = mat_.fill >= 0 ? mat_.level(mat_.fill) : mat_.mu_air();
+  const double min_depth = recipe_.detect.bump_void_depth_fraction * (solder_level - host_level);
+  auto depth_at = [&](int i, int j, int k) { return double(dip[(std::size_t(k + k0 - kz0) * c.ny + j) * c.nx + i]); };
   std::vector<Bump> kept;
   for (std::uint32_t l = 1; l <= n; ++l) {
     Bump& b = bumps[l];
@@ -409,6 +438,9 @@ void Analyzer::find_bumps(DieInfo& di, std::vector<u8>& cand) {
         }
         if (inner) cand[q] = 1;
       }
+      const double depth = depth_at(int(q % std::size_t(g_.nx)) - i0, int((q / std::size_t(g_.nx)) % std::size_t(g_.ny)) - j0,
+                                    int(q / (std::size_t(g_.nx) * std::size_t(g_.ny))) - k0);
+      if (depth >= min_depth) cand[q] = 1;
       if (!mat_.t_cu_solder || x >= *mat_.t_cu_solder) b.solder_mm3 += std::clamp(x / solder_level, 0.0, 1.0) * voxel_mm3();
     }
     kept.push_back(std::move(b));
@@ -433,7 +465,7 @@ void Analyzer::find_bumps(DieInfo& di, std::vector<u8>& cand) {
 // in the report and on the terminal says so.
 void Analyzer::check_metal_streaks(const DieInfo& di, const std::vector<u8>& metal, const Dims& c, int i0, int j0,
                                    int k0) {
-  if (di.bumps.empty() || mat_.fill < 0 || c.nz < 3) return;
+  if (di.bumps.empty() || c.nz < 3) return;
   auto cidx = [&](int i, int j, int k) { return (std::size_t(k) * c.ny + j) * c.nx + i; };
   std::vector<double> fill;
   for (int k = 1; k + 1 < c.nz; ++k)
@@ -447,7 +479,9 @@ void Analyzer::check_metal_streaks(const DieInfo& di, const std::vector<u8>& met
       }
   if (fill.size() < 100) return;
   const double spread = mad_sigma(fill);
-  const double contrast = mat_.level(mat_.fill) - mat_.mu_air();
+  // The fill's level: its histogram class, or (a thin fill whose peak the streaks have spread
+  // out of the histogram, as an HBM stack's NCF) the median of these voxels.
+  const double contrast = (mat_.fill >= 0 ? mat_.level(mat_.fill) : median_of(fill)) - mat_.mu_air();
   if (spread > 3 * mat_.noise_sigma && spread > 0.15 * contrast)
     notes_.push_back(fmt::format(
         "die {}: the fill between its bumps varies by {:.3f} /mm (noise {:.3f} /mm, fill-air contrast {:.3f} /mm): "

@@ -13,6 +13,7 @@
 #include <itkConnectedComponentImageFilter.h>
 #include <itkConnectedThresholdImageFilter.h>
 #include <itkFlatStructuringElement.h>
+#include <itkGrayscaleFillholeImageFilter.h>
 #include <itkHistogram.h>
 #include <itkImage.h>
 #include <itkLabelImageToShapeLabelMapFilter.h>
@@ -23,6 +24,7 @@ namespace {
 
 using MaskImage = itk::Image<std::uint8_t, 3>;
 using LabelImage = itk::Image<std::uint32_t, 3>;
+using FloatImage = itk::Image<float, 3>;
 
 template <class Image>
 typename Image::Pointer wrap(const typename Image::PixelType* data, Dims d) {
@@ -121,6 +123,17 @@ void fill_holes(std::uint8_t* mask, Dims d) {
   f->SetFullyConnected(true);
   f->Update();
   copy_out(f->GetOutput(), mask, d);
+}
+
+void grayscale_fill_holes(const float* v, Dims d, float* out) {
+  check(d);
+  auto img = wrap<FloatImage>(v, d);
+  using Filter = itk::GrayscaleFillholeImageFilter<FloatImage, FloatImage>;
+  auto f = Filter::New();
+  f->SetInput(img);
+  f->SetFullyConnected(true);
+  f->Update();
+  copy_out(f->GetOutput(), out, d);
 }
 
 void dilate_box(std::uint8_t* mask, Dims d, int rx, int ry, int rz) {

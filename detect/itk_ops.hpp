@@ -35,6 +35,12 @@ std::uint32_t connected_components(const std::uint8_t* mask, Dims d, bool full, 
 /// the box's faces becomes 1. itk::BinaryFillholeImageFilter (fully connected foreground).
 void fill_holes(std::uint8_t* mask, Dims d);
 
+/// Grayscale hole filling of `v` into `out`: every regional minimum not connected to the
+/// box's faces is raised to the lowest level at which it escapes to them (morphological
+/// reconstruction by erosion from the faces; fully connected). out - v is the depth of each
+/// enclosed dip. itk::GrayscaleFillholeImageFilter.
+void grayscale_fill_holes(const float* v, Dims d, float* out);
+
 /// Binary dilation in place by a box of half-widths (rx, ry, rz) voxels.
 /// itk::BinaryDilateImageFilter with a flat box structuring element.
 void dilate_box(std::uint8_t* mask, Dims d, int rx, int ry, int rz);

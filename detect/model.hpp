@@ -73,6 +73,9 @@ struct DetectParams {
   std::optional<double> void_threshold;     ///< 1/mm; default: from the histogram (multi-Otsu)
   double min_gap_width_voxels = 8.0;        ///< bond gaps narrower than this are ignored; > 0
   double min_gap_thickness_voxels = 0.3;    ///< estimated thickness below this is noise; > 0
+  /// A dip inside a bump at least this deep below its enclosing metal, as a fraction of the
+  /// solder-fill contrast, is a bump-void candidate (besides voxels below t_metal); (0, 1]
+  double bump_void_depth_fraction = 0.1;
 };
 
 /// Optional die layout override: a regular grid of dies.

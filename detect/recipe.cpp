@@ -168,13 +168,15 @@ class Reader {
   void read_detect(const YAML::Node& node, const std::string& path, DetectParams& d) const {
     if (node.IsNull()) return;
     const auto m = mapping(node, path,
-                           {"min_void_diameter_voxels", "void_threshold", "min_gap_width_voxels", "min_gap_thickness_voxels"});
+                           {"min_void_diameter_voxels", "void_threshold", "min_gap_width_voxels", "min_gap_thickness_voxels",
+                            "bump_void_depth_fraction"});
     for (const auto& [key, n] : m) {
       const std::string p = join_path(path, key);
       if (key == "min_void_diameter_voxels") d.min_void_diameter_voxels = number(n, p);
       else if (key == "void_threshold") d.void_threshold = n.IsNull() ? std::nullopt : std::optional(number(n, p));
       else if (key == "min_gap_width_voxels") d.min_gap_width_voxels = number(n, p);
       else if (key == "min_gap_thickness_voxels") d.min_gap_thickness_voxels = number(n, p);
+      else if (key == "bump_void_depth_fraction") d.bump_void_depth_fraction = number(n, p);
     }
   }
 
@@ -243,6 +245,8 @@ void validate(const Recipe& r) {
   if (r.detect.void_threshold) positive(*r.detect.void_threshold, "detect.void_threshold");
   positive(r.detect.min_gap_width_voxels, "detect.min_gap_width_voxels");
   positive(r.detect.min_gap_thickness_voxels, "detect.min_gap_thickness_voxels");
+  positive(r.detect.bump_void_depth_fraction, "detect.bump_void_depth_fraction");
+  fraction(r.detect.bump_void_depth_fraction, "detect.bump_void_depth_fraction");
   fraction(r.criteria.max_void_area_fraction, "criteria.max_void_area_fraction");
   positive(r.criteria.max_void_diameter_mm, "criteria.max_void_diameter_mm");
   fraction(r.criteria.max_bump_void_fraction, "criteria.max_bump_void_fraction");
@@ -292,7 +296,8 @@ nlohmann::json recipe_to_json(const Recipe& r) {
   j["detect"] = {{"min_void_diameter_voxels", d.min_void_diameter_voxels},
                  {"void_threshold", d.void_threshold ? json(*d.void_threshold) : json(nullptr)},
                  {"min_gap_width_voxels", d.min_gap_width_voxels},
-                 {"min_gap_thickness_voxels", d.min_gap_thickness_voxels}};
+                 {"min_gap_thickness_voxels", d.min_gap_thickness_voxels},
+                 {"bump_void_depth_fraction", d.bump_void_depth_fraction}};
   const Criteria& c = r.criteria;
   j["criteria"] = {{"max_void_area_fraction", c.max_void_area_fraction},
                    {"max_void_diameter_mm", c.max_void_diameter_mm},

@@ -22,9 +22,10 @@ namespace voidscan::detect {
 namespace {
 
 // Achieved bounds where the targets are not met, just below the figures measured on seeds 11
-// and 12 (docs/accuracy.md): FDK flip chip recall 4/13 = 0.31, precision 4/393 = 0.010; FDK
-// hybrid bond median thickness error 0.31 voxel.
-constexpr double kFdkFlipChipRecall = 0.25, kFdkFlipChipPrecision = 0.005, kFdkGapThicknessVoxels = 0.35;
+// and 12 (docs/accuracy.md): FDK flip chip recall 5/13 = 0.38, precision 5/394 = 0.013; FDK
+// HBM stack recall 3/6 = 0.5; FDK hybrid bond median thickness error 0.31 voxel.
+constexpr double kFdkFlipChipRecall = 0.35, kFdkFlipChipPrecision = 0.01, kFdkHbmRecall = 0.45,
+                 kFdkGapThicknessVoxels = 0.35;
 
 /// Analyses `vol`, matches against `truth`, prints one row. With `structure`, expects the kind
 /// and the die ids of the truth; `structure_ok` (optional) says whether they were found.
@@ -126,10 +127,8 @@ Pooled run_preset(const std::string& preset) {
                 s.reconstruct_s);
     bool ok = false;
     SampleKind fdk_kind = SampleKind::automatic;
-    fdk.push_back(check(s.fdk, s.truth, kind_of(preset), preset + " fdk", preset != "hbm-stack", &ok, &fdk_kind,
-                        &fdk_notes));
+    fdk.push_back(check(s.fdk, s.truth, kind_of(preset), preset + " fdk", true, &ok, &fdk_kind, &fdk_notes));
     fdk_ok = fdk_ok && ok;
-    if (preset == "hbm-stack") EXPECT_EQ(fdk_kind, SampleKind::stack);
     vox.push_back(check(test::voxelised(s.phantom, s.fdk.grid, kVoxelisedNoise, unsigned(seed) + 100), s.truth,
                         kind_of(preset), preset + " vox", true, nullptr, nullptr, &vox_notes));
   }
@@ -187,15 +186,21 @@ TEST(DetectAccuracy, HybridBond) {
   EXPECT_EQ(p.fdk_streak_notes + p.vox_streak_notes, 0);  // no bumps, no metal-streak note
 }
 
-// HBM stack. Voxelised phantom: the targets. FDK: the solder bumps streak the tier fill
-// so strongly (its median reads near Si) that the structure is not found (each die is split in
-// two layers) and no void is found: the targets are NOT met; of the FDK path only the kind
-// (stack) is asserted, in run_preset (docs/accuracy.md).
+// HBM stack. Voxelised phantom: the targets. FDK: the structure is found (kind, dies,
+// layers: the streaked NCF tiers are not taken for dies), and the bump voids by their dip below
+// the enclosing solder; but the bumps and TSVs streak the NCF (spread ~0.09 /mm against a fill
+// contrast of 0.15) so that its streak minima read as underfill voids: the void targets are NOT
+// met; the bounds are what is achieved, and every FDK die carries the streak note.
 TEST(DetectAccuracy, HbmStack) {
   const Pooled p = run_preset("hbm-stack");
   EXPECT_GE(p.vox.voids_true, 6);
   expect_void_targets(p.vox);
-  // FDK: only the kind is found (a stack); no void of the truth is (recall 0 of 6 on seeds 11, 12).
+  EXPECT_TRUE(p.fdk_structure_ok);
+  EXPECT_GE(p.fdk.void_recall, kFdkHbmRecall);
+  EXPECT_EQ(p.fdk.wrong_die, 0);
+  EXPECT_EQ(p.fdk.gaps_found, 0);  // no tier read as a hybrid interface (52 false gaps before)
+  EXPECT_EQ(p.fdk_streak_notes, 4);
+  EXPECT_EQ(p.vox_streak_notes, 0);
 }
 
 // Tuning runs (seeds 1 and 2 by default), every preset, both data paths; prints the rows. Run

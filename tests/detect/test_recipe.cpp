@@ -54,6 +54,7 @@ detect:
   void_threshold: 0.0125
   min_gap_width_voxels: 6
   min_gap_thickness_voxels: 0.4
+  bump_void_depth_fraction: 0.2
 criteria:
   max_void_area_fraction: 0.1
   max_void_diameter_mm: 0.02
@@ -75,6 +76,7 @@ criteria:
   EXPECT_EQ(*r.detect.void_threshold, 0.0125);
   EXPECT_EQ(r.detect.min_gap_width_voxels, 6);
   EXPECT_EQ(r.detect.min_gap_thickness_voxels, 0.4);
+  EXPECT_EQ(r.detect.bump_void_depth_fraction, 0.2);
   EXPECT_EQ(r.criteria.max_void_area_fraction, 0.1);
   EXPECT_EQ(r.criteria.max_void_diameter_mm, 0.02);
   EXPECT_EQ(r.criteria.max_bump_void_fraction, 0.3);
@@ -151,6 +153,8 @@ TEST(Recipe, ImpossibleValuesAreRefused) {
       {"detect:\n  void_threshold: -0.01\n", "detect.void_threshold"},
       {"detect:\n  min_gap_width_voxels: -8\n", "detect.min_gap_width_voxels"},
       {"detect:\n  min_gap_thickness_voxels: .inf\n", "detect.min_gap_thickness_voxels"},
+      {"detect:\n  bump_void_depth_fraction: 0\n", "detect.bump_void_depth_fraction"},
+      {"detect:\n  bump_void_depth_fraction: 1.5\n", "detect.bump_void_depth_fraction"},
       {"expected_layers: 0\n", "expected_layers"},
       {"layout:\n  die_size_mm: [0, 1]\n", "layout.die_size_mm[0]"},
       {"layout:\n  die_size_mm: [1, 1]\n  count: [2, 0]\n  pitch_mm: [1.5, 1.5]\n", "layout.count[1]"},
