@@ -3,11 +3,11 @@
 // defect ids, partial-volume sizes independent of the threshold.
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <cmath>
 
 #include "detect/analyze.hpp"
 #include "recon/error.hpp"
+#include "support/blur.hpp"
 #include "support/package_phantoms.hpp"
 
 namespace voidscan::detect {
@@ -126,31 +126,6 @@ TEST(DetectAnalyze, PartialVolumeSizeDoesNotDependOnTheThreshold) {
   }
 }
 
-/// Separable Gaussian blur (sigma in voxels) of a volume, edges clamped: the resolution loss of
-/// a reconstruction, without its streaks.
-void blur(Volume& v, double sigma) {
-  const int r = int(std::ceil(3 * sigma));
-  std::vector<double> k(std::size_t(2 * r + 1));
-  double ks = 0;
-  for (int i = -r; i <= r; ++i) ks += k[std::size_t(i + r)] = std::exp(-0.5 * i * i / (sigma * sigma));
-  for (double& x : k) x /= ks;
-  const int n[3] = {v.grid.nx, v.grid.ny, v.grid.nz};
-  const std::size_t stride[3] = {1, std::size_t(n[0]), std::size_t(n[0]) * std::size_t(n[1])};
-  std::vector<float> out(v.data.size());
-  for (int axis = 0; axis < 3; ++axis) {
-    for (std::size_t q = 0; q < v.data.size(); ++q) {
-      const int c = int((q / stride[axis]) % std::size_t(n[axis]));
-      double s = 0;
-      for (int i = -r; i <= r; ++i) {
-        const int cc = std::clamp(c + i, 0, n[axis] - 1);
-        s += k[std::size_t(i + r)] * v.data[q + (std::ptrdiff_t(cc) - c) * std::ptrdiff_t(stride[axis])];
-      }
-      out[q] = float(s);
-    }
-    v.data.swap(out);
-  }
-}
-
 TEST(DetectAnalyze, BlurredBumpVoidAboveTheMetalThresholdIsFound) {
   // A 4 um void in the middle of a solder bump (27.7 /mm), blurred as a reconstruction blurs
   // (sigma 1 voxel): its centre reads ~7 /mm, far above the metal threshold, so only its depth
@@ -161,7 +136,9 @@ TEST(DetectAnalyze, BlurredBumpVoidAboveTheMetalThresholdIsFound) {
   const Vec3 c{-55e-3 - 10e-3, -55e-3 - 10e-3, 4.5e-3};  // bump (1, 1) of die c0r0l0
   one.objects.push_back({Sphere{c, 2e-3}, 0.0});
   Volume v = test::render(one, 0.0, 3, 3);
-  blur(v, 1.0);
+  const int n[3] = {v.grid.nx, v.grid.ny, v.grid.nz};
+  const double sigma[3] = {1.0, 1.0, 1.0};
+  test::gaussian_blur(v.data, n, sigma);
   test::add_gaussian_noise(v.data, 0.01, 4);
   const double truth = 4.0 / 3.0 * M_PI * std::pow(2e-3, 3);
 

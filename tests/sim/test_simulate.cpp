@@ -15,6 +15,7 @@
 #include "sim/presets.hpp"
 #include "sim/simulate.hpp"
 #include "sim/truth.hpp"
+#include "support/blur.hpp"
 #include "support/scan_files.hpp"
 #include "support/temp_dir.hpp"
 
@@ -27,30 +28,6 @@ struct Crop {
   std::vector<double> v;
   double& at(int i, int j, int k) { return v[(size_t(k) * ny + j) * nx + i]; }
 };
-
-/// Gaussian smoothing of a crop with per-axis sigma (voxels), borders clamped.
-void smooth(Crop& c, const double sigma[3]) {
-  const int n[3] = {c.nx, c.ny, c.nz};
-  for (int axis = 0; axis < 3; ++axis) {
-    const int rad = int(std::ceil(3 * sigma[axis]));
-    std::vector<double> k(2 * rad + 1);
-    double s = 0;
-    for (int i = -rad; i <= rad; ++i) s += k[i + rad] = std::exp(-0.5 * i * i / (sigma[axis] * sigma[axis]));
-    Crop out = c;
-    for (int z = 0; z < c.nz; ++z)
-      for (int y = 0; y < c.ny; ++y)
-        for (int x = 0; x < c.nx; ++x) {
-          double a = 0;
-          for (int i = -rad; i <= rad; ++i) {
-            int p[3] = {x, y, z};
-            p[axis] = std::clamp(p[axis] + i, 0, n[axis] - 1);
-            a += k[i + rad] * c.at(p[0], p[1], p[2]);
-          }
-          out.at(x, y, z) = a / s;
-        }
-    c = std::move(out);
-  }
-}
 
 TEST(Simulate, ReconstructedPresetMatchesTruth) {
   test::TempDir dir;
@@ -123,7 +100,8 @@ TEST(Simulate, ReconstructedPresetMatchesTruth) {
     for (int k = 0; k < c.nz; ++k)
       for (int j = 0; j < c.ny; ++j)
         for (int i = 0; i < c.nx; ++i) c.at(i, j, k) = vol.data[idx(c.x0 + i, c.y0 + j, c.z0 + k)];
-    smooth(c, sigma);
+    const int n3[3] = {c.nx, c.ny, c.nz};
+    test::gaussian_blur(c.v, n3, sigma);
     // the minimum over the host material's interior (>= 2 voxels from any other material, so
     // the smoothing does not reach across its boundary) within the void's box grown by 2 voxels
     const double host = p.materials.at(t.type == DefectType::bump_void ? "solder" : "underfill");
