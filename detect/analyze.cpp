@@ -425,11 +425,11 @@ void Analyzer::find_bumps(DieInfo& di, std::vector<u8>& cand) {
     for (std::size_t q : b.voxels) {
       bump_mask_[q] = 1;
       const double x = v_[q];
+      const int i = int(q % std::size_t(g_.nx)) - i0, j = int((q / std::size_t(g_.nx)) % std::size_t(g_.ny)) - j0,
+                k = int(q / (std::size_t(g_.nx) * std::size_t(g_.ny))) - k0;  // in the crop
       // A void candidate: a hole of the metal mask (below the Si|metal threshold), not on the bump's surface (all six
       // neighbours inside the filled bump), so the partial-volume rim is not a void.
       if (x < *mat_.t_metal) {
-        const int i = int(q % std::size_t(g_.nx)) - i0, j = int((q / std::size_t(g_.nx)) % std::size_t(g_.ny)) - j0,
-                  k = int(q / (std::size_t(g_.nx) * std::size_t(g_.ny))) - k0;
         bool inner = true;
         for (auto [dx, dy, dz] : {std::array{1, 0, 0}, {-1, 0, 0}, {0, 1, 0}, {0, -1, 0}, {0, 0, 1}, {0, 0, -1}}) {
           const int x2 = i + dx, y2 = j + dy, z2 = k + dz;
@@ -438,9 +438,7 @@ void Analyzer::find_bumps(DieInfo& di, std::vector<u8>& cand) {
         }
         if (inner) cand[q] = 1;
       }
-      const double depth = depth_at(int(q % std::size_t(g_.nx)) - i0, int((q / std::size_t(g_.nx)) % std::size_t(g_.ny)) - j0,
-                                    int(q / (std::size_t(g_.nx) * std::size_t(g_.ny))) - k0);
-      if (depth >= min_depth) cand[q] = 1;
+      if (depth_at(i, j, k) >= min_depth) cand[q] = 1;  // a dip in the metal (above)
       if (!mat_.t_cu_solder || x >= *mat_.t_cu_solder) b.solder_mm3 += std::clamp(x / solder_level, 0.0, 1.0) * voxel_mm3();
     }
     kept.push_back(std::move(b));
