@@ -90,22 +90,33 @@ TEST_F(Cli, ReconstructsRawCountsFromDisk) {
   EXPECT_NEAR(test::flat_region_mean(v.data, v.grid, phantom_, 0.02, 1), 0.02, 0.03 * 0.02);
 }
 
+// The disk pipeline (TIFFs -> preprocessing -> FDK -> file) against FDK on the same projections
+// in memory, on the same backend: the CPU always, CUDA where a GPU is present (the reference
+// names its device, so with a GPU present `auto` does not compare CUDA against the CPU).
 TEST_F(Cli, DiskPipelineEqualsInMemoryReconstruction) {
   const fs::path manifest = scan();
-  const fs::path out = dir_.path() / "vol.nrrd";
-  ASSERT_EQ(voidscan("reconstruct " + manifest.string() + " -o " + out.string() + " --device cpu --batch 7").code, 0);
-  const Volume disk = read_volume(out);
   // the same projections (write_phantom_scan projects without supersampling), from memory
   const std::vector<float> proj = project(phantom_, geometry_, 1);
-  MemoryProjections provider(proj.data(), geometry_.detector.rows, geometry_.detector.cols);
-  std::vector<float> ref(grid_.voxel_count());
-  reconstruct_fdk(geometry_, provider, grid_, FdkParams{}, ref.data());
-  double num = 0, den = 0;
-  for (size_t i = 0; i < ref.size(); ++i) {
-    num += double(disk.data[i] - ref[i]) * (disk.data[i] - ref[i]);
-    den += double(ref[i]) * ref[i];
+  std::vector<std::pair<std::string, Device>> devices = {{"cpu", Device::cpu}};
+  if (cuda_device_count() > 0) devices.emplace_back("cuda", Device::cuda);
+  for (const auto& [name, device] : devices) {
+    SCOPED_TRACE(name);
+    const fs::path out = dir_.path() / ("vol_" + name + ".nrrd");
+    ASSERT_EQ(voidscan("reconstruct " + manifest.string() + " -o " + out.string() + " --device " + name + " --batch 7").code,
+              0);
+    const Volume disk = read_volume(out);
+    MemoryProjections provider(proj.data(), geometry_.detector.rows, geometry_.detector.cols);
+    std::vector<float> ref(grid_.voxel_count());
+    FdkParams params;
+    params.device = device;
+    reconstruct_fdk(geometry_, provider, grid_, params, ref.data());
+    double num = 0, den = 0;
+    for (size_t i = 0; i < ref.size(); ++i) {
+      num += double(disk.data[i] - ref[i]) * (disk.data[i] - ref[i]);
+      den += double(ref[i]) * ref[i];
+    }
+    EXPECT_LT(std::sqrt(num / den), 1e-6);
   }
-  EXPECT_LT(std::sqrt(num / den), 1e-6);
 }
 
 TEST_F(Cli, Uint16OutputRecordsScaleAndOffset) {
