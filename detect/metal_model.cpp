@@ -114,6 +114,8 @@ MetalModel fit_metal_model(const Volume& vol) {
     c.center_y_mm = centre.y;
     c.radius_mm = r * g.sx;
     for (double a : c.content) c.mu.push_back(std::max(0.0, a / (std::numbers::pi * r * r)));
+    for (int role : {mat.solder, mat.cu})
+      if (role >= 0) c.levels.push_back(mat.level(role) - fill);
     out.columns.push_back(std::move(c));
   }
   return out;

@@ -39,6 +39,9 @@ struct MetalColumn {
   int k0 = 0;                               ///< first plane of the column (grid index)
   std::vector<double> mu;       ///< per plane from k0: the model's excess over the fill, 1/mm (>= 0)
   std::vector<double> content;  ///< per plane from k0: the volume's excess content (plane_content), target of step 3
+  /// The excess levels of the materials the column may hold (solder, Cu: their levels - fill),
+  /// 1/mm: after step 3 a plane within 25 % of one takes it (empty: no snapping).
+  std::vector<double> levels;
   int i0 = 0, i1 = -1, j0 = 0, j1 = -1;  ///< the columns plane_content sums over (grid indices, inclusive)
 };
 

@@ -16,6 +16,7 @@
 
 #include "detect/analyze.hpp"
 #include "detect/match.hpp"
+#include "detect/recipe.hpp"
 #include "support/sim_samples.hpp"
 
 namespace voidscan::detect {
@@ -31,8 +32,8 @@ constexpr double kFdkFlipChipRecall = 0.35, kFdkFlipChipPrecision = 0.01, kFdkHb
 /// and the die ids of the truth; `structure_ok` (optional) says whether they were found.
 MatchResult check(const Volume& vol, const Truth& truth, SampleKind kind, const std::string& name,
                   bool structure = true, bool* structure_ok = nullptr, SampleKind* found_kind = nullptr,
-                  int* streak_notes = nullptr) {
-  const Analysis a = analyze(vol, Recipe{});
+                  int* streak_notes = nullptr, const Recipe& recipe = Recipe{}) {
+  const Analysis a = analyze(vol, recipe);
   if (streak_notes)
     for (const std::string& n : a.notes) *streak_notes += n.find("streaks from the bumps") != std::string::npos;
   if (found_kind) *found_kind = a.kind;
@@ -207,7 +208,8 @@ TEST(DetectAccuracy, HbmStack) {
 // with --gtest_also_run_disabled_tests. Environment: VOIDSCAN_ACCURACY_SEEDS="1 2",
 // VOIDSCAN_ACCURACY_PRESET (one preset), VOIDSCAN_ACCURACY_VIEWS, VOIDSCAN_ACCURACY_SS
 // (sub-rays), VOIDSCAN_ACCURACY_I0 (0: noise-free), VOIDSCAN_ACCURACY_PARAMS="name=value,..."
-// (more overrides), VOIDSCAN_ACCURACY_SAVE=DIR (keep scans and volumes for DISABLED_Replay),
+// (more overrides), VOIDSCAN_ACCURACY_RECIPE=FILE (a recipe for the analysis),
+// VOIDSCAN_ACCURACY_MC=1 (also the FDK volume after the metal streak subtraction), VOIDSCAN_ACCURACY_SAVE=DIR (keep scans and volumes for DISABLED_Replay),
 // VOIDSCAN_ACCURACY_VERBOSE=1|2 (matched pairs | every truth and found defect).
 TEST(DetectAccuracy, DISABLED_Tune) {
   std::vector<uint64_t> seeds = {1, 2};
@@ -223,6 +225,8 @@ TEST(DetectAccuracy, DISABLED_Tune) {
   }
   int views = 720;
   if (const char* s = std::getenv("VOIDSCAN_ACCURACY_VIEWS")) views = std::atoi(s);
+  Recipe recipe;  // the defaults, or a recipe file to try other detection parameters
+  if (const char* s = std::getenv("VOIDSCAN_ACCURACY_RECIPE")) recipe = load_recipe(s);
   std::vector<std::string> presets = {"flip-chip", "hybrid-bond", "hbm-stack"};
   if (const char* s = std::getenv("VOIDSCAN_ACCURACY_PRESET")) presets = {s};
   for (const std::string& preset : presets)
@@ -233,6 +237,7 @@ TEST(DetectAccuracy, DISABLED_Tune) {
       c.views = views;
       if (const char* ss = std::getenv("VOIDSCAN_ACCURACY_SS")) c.supersample = std::atoi(ss);
       if (const char* i0 = std::getenv("VOIDSCAN_ACCURACY_I0")) c.i0 = std::atof(i0);
+      c.metal_correction = std::getenv("VOIDSCAN_ACCURACY_MC") != nullptr;
       c.params = test_params(preset);
       std::string tag;
       if (const char* p = std::getenv("VOIDSCAN_ACCURACY_PARAMS")) {  // NAME=VALUE,NAME=VALUE
@@ -255,9 +260,11 @@ TEST(DetectAccuracy, DISABLED_Tune) {
       const test::SimSample s = test::simulate_and_reconstruct(c, keep);
       std::printf("%s seed %d: simulate %.1f s, reconstruct %.1f s\n", preset.c_str(), int(seed), s.simulate_s,
                   s.reconstruct_s);
-      (void)check(s.fdk, s.truth, kind_of(preset), preset + " fdk", false);
+      (void)check(s.fdk, s.truth, kind_of(preset), preset + " fdk", false, nullptr, nullptr, nullptr, recipe);
+      if (c.metal_correction)
+        (void)check(s.fdk_mc, s.truth, kind_of(preset), preset + " fdk+mc", false, nullptr, nullptr, nullptr, recipe);
       (void)check(test::voxelised(s.phantom, s.fdk.grid, kVoxelisedNoise, unsigned(seed) + 100), s.truth,
-                  kind_of(preset), preset + " vox");
+                  kind_of(preset), preset + " vox", true, nullptr, nullptr, nullptr, recipe);
     }
 }
 

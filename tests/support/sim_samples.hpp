@@ -12,7 +12,9 @@
 #include <string>
 
 #include "detect/match.hpp"
+#include "detect/metal_model.hpp"
 #include "recon/fdk.hpp"
+#include "recon/metal_streaks.hpp"
 #include "recon/phantom.hpp"
 #include "recon/scan.hpp"
 #include "recon/volume_io.hpp"
@@ -32,12 +34,14 @@ struct SimCase {
   double i0 = 20000;                             ///< white level (sim default); 0 = noise-free
   FilterWindow window = FilterWindow::hann;      ///< FDK ramp window
   int supersample = 2;                           ///< sub-pixel rays per axis (sim default 2)
+  bool metal_correction = false;                 ///< also the FDK volume with its metal streaks subtracted
 };
 
 struct SimSample {
   detect::Truth truth;       ///< read back from the simulator's truth.json
   sim::PackagePhantom phantom;
   Volume fdk;                ///< the FDK reconstruction on the scan's grid
+  Volume fdk_mc;             ///< with SimCase::metal_correction: fdk after subtract_metal_streaks (as run --metal-correction)
   double simulate_s = 0, reconstruct_s = 0;
 };
 
@@ -64,6 +68,10 @@ inline SimSample simulate_and_reconstruct(const SimCase& c, const std::filesyste
   fp.device = Device::cpu;
   fp.window = c.window;
   s.fdk = reconstruct_scan(scan, scan_grid(scan), fp);
+  if (c.metal_correction) {
+    s.fdk_mc = s.fdk;
+    (void)subtract_metal_streaks(scan.geometry, fp, detect::fit_metal_model(s.fdk_mc).columns, s.fdk_mc);
+  }
   s.truth = detect::read_truth(dir / "scan" / "truth.json");
   if (!keep.empty()) write_volume(keep / "fdk.mha", s.fdk, VolumeDtype::float32);
   s.simulate_s = std::chrono::duration<double>(t1 - t0).count();
