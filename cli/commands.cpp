@@ -387,7 +387,16 @@ int run_run(const DetectOptions& o, const ReconstructOptions& rec, const GlobalO
   for (const auto& f : files) out.protect(f);
 
   Volume vol = reconstruct(scan, rec, g);
-  if (rec.metal_correction) {
+  // The streak model (vertical columns of one radius each) fits a flip chip's bumps; in a stack
+  // the TSVs and bumps of a tier join into columns of several radii and the correction misreads
+  // the structure (docs/accuracy.md): skipped there, with a warning.
+  const detect::SampleKind kind =
+      rec.metal_correction ? detect::structure_kind(vol, recipe, o.input) : detect::SampleKind::automatic;
+  if (rec.metal_correction && kind != detect::SampleKind::flip_chip) {
+    spdlog::warn("--metal-correction: not applied: it models the bumps of a flip chip, and this volume reads as "
+                 "kind '{}'",
+                 detect::to_string(kind));
+  } else if (rec.metal_correction) {
     const detect::MetalModel model = detect::fit_metal_model(vol);
     const MetalStreakReport mr = subtract_metal_streaks(scan.geometry, fdk_params_of(rec), model.columns, vol);
     spdlog::info("metal streaks: {} metal columns modelled (fill {:.3f} /mm), largest correction {:.3f} /mm, "

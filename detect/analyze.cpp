@@ -125,6 +125,8 @@ class Analyzer {
         v_(vol.data.data()) {}
 
   Analysis run();
+  /// The kind run() would analyse (steps 1-2 only).
+  SampleKind kind_only();
 
  private:
   [[nodiscard]] std::size_t idx(int i, int j, int k) const {
@@ -140,6 +142,7 @@ class Analyzer {
   }
 
   void find_structure();
+  void structure(Analysis& a);
   void find_bumps(DieInfo& die, std::vector<u8>& cand);
   void find_pads(DieInfo& die);
   void complete_pad_lattice(DieInfo& die);
@@ -483,8 +486,9 @@ void Analyzer::check_metal_streaks(const DieInfo& di, const std::vector<u8>& met
   if (spread > 3 * mat_.noise_sigma && spread > 0.15 * contrast)
     notes_.push_back(fmt::format(
         "die {}: the fill between its bumps varies by {:.3f} /mm (noise {:.3f} /mm, fill-air contrast {:.3f} /mm): "
-        "streaks from the bumps' metal (reconstruction artefacts); its underfill voids may be missed or false",
-        di.die.id, spread, mat_.noise_sigma, contrast));
+        "streaks from the bumps' metal (reconstruction artefacts); its underfill voids may be missed or false{}",
+        di.die.id, spread, mat_.noise_sigma, contrast,
+        kind_ == SampleKind::flip_chip ? " (voidscan run --metal-correction subtracts them)" : ""));
 }
 
 void Analyzer::find_pads(DieInfo& di) {
@@ -1243,7 +1247,8 @@ void Analyzer::assign_and_finish() {
   });
 }
 
-Analysis Analyzer::run() {
+// Steps 1-2 and the kind: input checks, materials, structure.
+void Analyzer::structure(Analysis& a) {
   // Input checks.
   if (g_.nx <= 0 || g_.ny <= 0 || g_.nz <= 0 || vol_.data.empty())
     throw InputError(file_, "size", "the volume is empty");
@@ -1262,7 +1267,6 @@ Analysis Analyzer::run() {
   if (!(hi > lo)) throw InputError(file_, "data", "the volume is constant: no object to analyse");
   report(0.0);
 
-  Analysis a;
   a.grid = g_;
   mat_ = classify_materials(v_, vol_.data.size());
   if (recipe_.detect.void_threshold) {
@@ -1294,7 +1298,18 @@ Analysis Analyzer::run() {
                      std::string("the recipe names kind '") + to_string(want) + "' but the volume shows '" +
                          to_string(kind_) + "'");
   }
+  a.kind = kind_;
+}
 
+SampleKind Analyzer::kind_only() {
+  Analysis a;
+  structure(a);
+  return kind_;
+}
+
+Analysis Analyzer::run() {
+  Analysis a;
+  structure(a);
   std::vector<u8> cand(vol_.data.size(), 0);
   for (DieInfo& di : dies_) {
     find_bumps(di, cand);
@@ -1356,6 +1371,10 @@ Analysis Analyzer::run() {
 Analysis analyze(const Volume& volume, const Recipe& recipe, const std::string& volume_file,
                  const AnalyzeProgress& progress) {
   return Analyzer(volume, recipe, volume_file, progress).run();
+}
+
+SampleKind structure_kind(const Volume& volume, const Recipe& recipe, const std::string& volume_file) {
+  return Analyzer(volume, recipe, volume_file, {}).kind_only();
 }
 
 }  // namespace voidscan::detect

@@ -20,4 +20,9 @@ using AnalyzeProgress = std::function<void(double)>;
 [[nodiscard]] Analysis analyze(const Volume& volume, const Recipe& recipe, const std::string& volume_file = {},
                                const AnalyzeProgress& progress = {});
 
+/// The kind analyze() would find (or take from the recipe) in `volume`: its materials and
+/// structure only, no defects. Throws as analyze() does.
+[[nodiscard]] SampleKind structure_kind(const Volume& volume, const Recipe& recipe,
+                                        const std::string& volume_file = {});
+
 }  // namespace voidscan::detect

@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <optional>
 
 #include "detect/analyze.hpp"
 #include "detect/match.hpp"
@@ -27,6 +28,8 @@ namespace {
 // HBM stack recall 3/6 = 0.5; FDK hybrid bond median thickness error 0.31 voxel.
 constexpr double kFdkFlipChipRecall = 0.35, kFdkFlipChipPrecision = 0.01, kFdkHbmRecall = 0.45,
                  kFdkGapThicknessVoxels = 0.35;
+// Flip chip, FDK after the metal streak subtraction: recall 11/13 = 0.85, precision 11/14 = 0.79.
+constexpr double kFdkMcFlipChipRecall = 0.8, kFdkMcFlipChipPrecision = 0.75;
 
 /// Analyses `vol`, matches against `truth`, prints one row. With `structure`, expects the kind
 /// and the die ids of the truth; `structure_ok` (optional) says whether they were found.
@@ -109,13 +112,14 @@ constexpr double kVoxelisedNoise = 0.015;  // 1/mm: the FDK volumes' noise in fl
 
 struct Pooled {
   MatchResult fdk, vox;
+  std::optional<MatchResult> fdk_mc;  ///< flip chip: the FDK volume after the metal streak subtraction
   bool fdk_structure_ok = true;  ///< kind and die ids found in every FDK volume
   int fdk_streak_notes = 0, vox_streak_notes = 0;  ///< dies the analysis warned of metal streaks
 };
 
 /// Held-out seeds 11 and 12 of `preset`: both data paths, one row per seed and path, pooled.
 Pooled run_preset(const std::string& preset) {
-  std::vector<MatchResult> fdk, vox;
+  std::vector<MatchResult> fdk, vox, fdk_mc;
   bool fdk_ok = true;
   int fdk_notes = 0, vox_notes = 0;
   for (uint64_t seed : {11u, 12u}) {
@@ -123,6 +127,7 @@ Pooled run_preset(const std::string& preset) {
     c.preset = preset;
     c.params = test_params(preset);
     c.seed = seed;
+    c.metal_correction = preset == "flip-chip";  // as `voidscan run --metal-correction` (flip chips only)
     const test::SimSample s = test::simulate_and_reconstruct(c);
     std::printf("%s seed %d: simulate %.1f s, reconstruct %.1f s\n", preset.c_str(), int(seed), s.simulate_s,
                 s.reconstruct_s);
@@ -130,11 +135,15 @@ Pooled run_preset(const std::string& preset) {
     SampleKind fdk_kind = SampleKind::automatic;
     fdk.push_back(check(s.fdk, s.truth, kind_of(preset), preset + " fdk", true, &ok, &fdk_kind, &fdk_notes));
     fdk_ok = fdk_ok && ok;
+    if (c.metal_correction) fdk_mc.push_back(check(s.fdk_mc, s.truth, kind_of(preset), preset + " fdk+mc"));
     vox.push_back(check(test::voxelised(s.phantom, s.fdk.grid, kVoxelisedNoise, unsigned(seed) + 100), s.truth,
                         kind_of(preset), preset + " vox", true, nullptr, nullptr, &vox_notes));
   }
-  Pooled p{pool(fdk), pool(vox), fdk_ok, fdk_notes, vox_notes};
-  for (const auto& [name, r] : {std::pair{"fdk", &p.fdk}, std::pair{"vox", &p.vox}})
+  Pooled p{pool(fdk), pool(vox), std::nullopt, fdk_ok, fdk_notes, vox_notes};
+  if (!fdk_mc.empty()) p.fdk_mc = pool(fdk_mc);
+  std::vector<std::pair<const char*, const MatchResult*>> rows = {{"fdk", &p.fdk}, {"vox", &p.vox}};
+  if (p.fdk_mc) rows.emplace_back("fdk+mc", &*p.fdk_mc);
+  for (const auto& [name, r] : rows)
     std::printf("%s %s pooled: voids %d/%d, precision %d/%d, median volume error %.3f; gaps %d/%d (found %d, %d "
                 "unmatched), median thickness error %.2f vox, median area error %.3f; wrong die %d\n",
                 preset.c_str(), name, r->voids_matched, r->voids_true, r->voids_found_correct, r->voids_found,
@@ -166,6 +175,14 @@ TEST(DetectAccuracy, FlipChip) {
   // The report says so: every FDK die (2 per seed) carries the metal-streak note, no voxelised one.
   EXPECT_EQ(p.fdk_streak_notes, 4);
   EXPECT_EQ(p.vox_streak_notes, 0);
+  // FDK with the metal streaks subtracted (run --metal-correction): recall 11/13, precision 11/14,
+  // median volume error 0.15 on seeds 11 and 12 (docs/accuracy.md); the volume target is met,
+  // recall and precision are not (bounded just below what is achieved).
+  ASSERT_TRUE(p.fdk_mc.has_value());
+  EXPECT_GE(p.fdk_mc->void_recall, kFdkMcFlipChipRecall);
+  EXPECT_GE(p.fdk_mc->void_precision, kFdkMcFlipChipPrecision);
+  EXPECT_LE(p.fdk_mc->median_volume_error, 0.20);
+  EXPECT_EQ(p.fdk_mc->wrong_die, 0);
 }
 
 // Hybrid bond (bond gaps): the targets on both paths, except the FDK thickness: the
