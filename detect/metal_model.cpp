@@ -1,6 +1,7 @@
 #include "detect/metal_model.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <numbers>
 #include <vector>
@@ -16,6 +17,70 @@ struct Box3 {
   int i0 = 1 << 30, j0 = 1 << 30, k0 = 1 << 30, i1 = -1, j1 = -1, k1 = -1;
   std::size_t count = 0;
 };
+
+/// A void in column `c` (box `b`, centre (ci, cj) and radius r in index units, plateau level
+/// above `fill`): in the planes whose content is within 40 % of a full disc at the plateau, the
+/// interior voxels (>= 1.5 voxels inside the wall, clear of its blur) lying 30 % or more below
+/// the plateau are the dip; its volume is the deficit (plateau - x) / plateau summed over the
+/// interior voxels within 2 of the dip (FDK blur moves the deficit, it keeps its sum), its
+/// centre the deficit-weighted mean. One sphere per column, >= 1 voxel of volume.
+void find_void(const Volume& vol, MetalColumn& c, const Box3& b, double plateau, double fill, double ci, double cj,
+               double r) {
+  const VolumeGrid& g = vol.grid;
+  const double rin = r - 1.5;
+  if (!(rin > 1)) return;
+  auto at = [&](int i, int j, int k) {
+    return double(vol.data[(std::size_t(k) * std::size_t(g.ny) + std::size_t(j)) * std::size_t(g.nx) + std::size_t(i)]) -
+           fill;
+  };
+  const double full = std::numbers::pi * r * r * plateau;
+  std::vector<int> planes;
+  for (int k = b.k0; k <= b.k1; ++k) {
+    const std::size_t p = std::size_t(k - c.k0);
+    if (p < c.content.size() && std::abs(c.content[p] - full) < 0.4 * full) planes.push_back(k);
+  }
+  const int i0 = std::max(0, int(std::floor(ci - rin))), i1 = std::min(g.nx - 1, int(std::ceil(ci + rin)));
+  const int j0 = std::max(0, int(std::floor(cj - rin))), j1 = std::min(g.ny - 1, int(std::ceil(cj + rin)));
+  auto inside = [&](int i, int j) { return (i - ci) * (i - ci) + (j - cj) * (j - cj) <= rin * rin; };
+  // Each plane's own level (the median of its interior): a plane at the column's end face is
+  // blurred as a whole, not a void.
+  std::vector<double> level(planes.size());
+  for (std::size_t p = 0; p < planes.size(); ++p) {
+    std::vector<double> in;
+    for (int j = j0; j <= j1; ++j)
+      for (int i = i0; i <= i1; ++i)
+        if (inside(i, j)) in.push_back(at(i, j, planes[p]));
+    level[p] = median_of(in);
+  }
+  std::vector<std::array<int, 3>> dip;
+  for (std::size_t p = 0; p < planes.size(); ++p)
+    for (int j = j0; j <= j1; ++j)
+      for (int i = i0; i <= i1; ++i)
+        if (inside(i, j) && at(i, j, planes[p]) < 0.7 * level[p]) dip.push_back({i, j, planes[p]});
+  if (dip.size() < 2) return;
+  double vsum = 0, x = 0, y = 0, z = 0;
+  for (std::size_t p = 0; p < planes.size(); ++p)
+    for (int j = j0; j <= j1; ++j)
+      for (int i = i0; i <= i1; ++i) {
+        const int k = planes[p];
+        if (!inside(i, j) || !(level[p] > 0)) continue;
+        bool near = false;
+        for (const auto& q : dip)
+          if (std::abs(q[0] - i) <= 2 && std::abs(q[1] - j) <= 2 && std::abs(q[2] - k) <= 2) {
+            near = true;
+            break;
+          }
+        if (!near) continue;
+        const double d = std::clamp((level[p] - at(i, j, k)) / level[p], 0.0, 1.0);
+        vsum += d, x += d * i, y += d * j, z += d * k;
+      }
+  if (vsum < 1) return;
+  MetalVoid h;
+  h.center_mm = g.voxel_center(x / vsum, y / vsum, z / vsum);
+  h.radius_mm = std::cbrt(3 * vsum / (4 * std::numbers::pi)) * g.sx;
+  h.level = plateau;
+  c.voids.push_back(h);
+}
 
 }  // namespace
 
@@ -109,7 +174,38 @@ MetalModel fit_metal_model(const Volume& vol) {
     std::vector<double> full_i, full_j;
     for (std::size_t p = 0; p < c.content.size(); ++p)
       if (c.content[p] >= 0.5 * *top) full_i.push_back(ci[p]), full_j.push_back(cj[p]);
-    const Vec3 centre = g.voxel_center(median_of(full_i), median_of(full_j), 0);
+    double cen_i = median_of(full_i), cen_j = median_of(full_j);
+    find_void(vol, c, b, plateau, fill, cen_i, cen_j, r);
+    if (!c.voids.empty()) {
+      // A void pulls its planes' centroids away from it, and a model disc off centre by a
+      // fraction of a voxel leaves a crescent of its own error beside the bump: the centre
+      // again with the interior's dip filled to its plane's level, then the void again.
+      const double rin = r - 1.5;
+      std::vector<double> fi, fj;
+      for (std::size_t p = 0; p < c.content.size(); ++p) {
+        if (c.content[p] < 0.5 * *top) continue;
+        const int k = c.k0 + int(p);
+        std::vector<double> in;
+        for (int j = c.j0; j <= c.j1; ++j)
+          for (int i = c.i0; i <= c.i1; ++i)
+            if ((i - cen_i) * (i - cen_i) + (j - cen_j) * (j - cen_j) <= rin * rin) in.push_back(double(v[idx(i, j, k)]) - fill);
+        const double level = median_of(in);
+        double a = 0, wi = 0, wj = 0;
+        for (int j = c.j0; j <= c.j1; ++j)
+          for (int i = c.i0; i <= c.i1; ++i) {
+            double x = double(v[idx(i, j, k)]) - fill;
+            if ((i - cen_i) * (i - cen_i) + (j - cen_j) * (j - cen_j) <= rin * rin) x = std::max(x, level);
+            a += x, wi += x * i, wj += x * j;
+          }
+        if (a > 0) fi.push_back(wi / a), fj.push_back(wj / a);
+      }
+      if (!fi.empty()) {
+        cen_i = median_of(fi), cen_j = median_of(fj);
+        c.voids.clear();
+        find_void(vol, c, b, plateau, fill, cen_i, cen_j, r);
+      }
+    }
+    const Vec3 centre = g.voxel_center(cen_i, cen_j, 0);
     c.center_x_mm = centre.x;
     c.center_y_mm = centre.y;
     c.radius_mm = r * g.sx;

@@ -54,6 +54,8 @@ Phantom column_phantom(const std::vector<MetalColumn>& columns, const VolumeGrid
       const double z = g.voxel_center(0, 0, double(c.k0) + double(p)).z;
       objects.push_back({Cylinder{c.center_x_mm, c.center_y_mm, c.radius_mm, z - 0.5 * g.sz, z + 0.5 * g.sz}, c.mu[p], -1});
     }
+  for (const MetalColumn& c : columns)
+    for (const MetalVoid& h : c.voids) objects.push_back({Sphere{h.center_mm, h.radius_mm}, 0.0, -1});
   return Phantom(std::move(objects));
 }
 
@@ -149,6 +151,18 @@ MetalStreakReport subtract_metal_streaks(const Geometry& geometry, const FdkPara
   for (MetalColumn& c : columns) {
     std::vector<double> m(c.content.size());
     for (std::size_t p = 0; p < m.size(); ++p) m[p] = c.content[p] / disc_area(c);
+    // The discs are whole where a void is modelled: its missing content goes back into the
+    // target (its cross-section in each plane, at the level it displaces).
+    for (const MetalVoid& h : c.voids) {
+      const double rz = h.radius_mm / g.sz;
+      const double kc = (h.center_mm.z - g.voxel_center(0, 0, double(c.k0)).z) / g.sz;  // plane index from k0
+      for (std::size_t p = 0; p < m.size(); ++p) {
+        const double dz = double(p) - kc;
+        if (std::abs(dz) < rz)
+          m[p] += h.level * std::numbers::pi * (h.radius_mm * h.radius_mm / (g.sx * g.sy)) * (1 - dz * dz / (rz * rz)) /
+                  disc_area(c);
+      }
+    }
     deblur(c.mu, m, h);
     flatten_plateaus(c.mu);
     snap_to_levels(c.mu, c.levels);

@@ -32,6 +32,14 @@
 
 namespace voidscan {
 
+/// A void inside a metal column (a bump void), modelled as a sphere of mu = 0: a hole in metal
+/// 200 x denser than the fill streaks the fill next to the bump as the metal does.
+struct MetalVoid {
+  Vec3 center_mm;           ///< world mm
+  double radius_mm = 0;     ///< > 0
+  double level = 0;         ///< the excess attenuation it displaces, 1/mm (the column's plateau)
+};
+
 /// One vertical metal column (a bump, a pillar, a TSV) as the model sees it.
 struct MetalColumn {
   double center_x_mm = 0, center_y_mm = 0;  ///< axis, world mm
@@ -42,6 +50,7 @@ struct MetalColumn {
   /// The excess levels of the materials the column may hold (solder, Cu: their levels - fill),
   /// 1/mm: after step 3 a plane within 25 % of one takes it (empty: no snapping).
   std::vector<double> levels;
+  std::vector<MetalVoid> voids;  ///< inside the column, cut out of its discs
   int i0 = 0, i1 = -1, j0 = 0, j1 = -1;  ///< the columns plane_content sums over (grid indices, inclusive)
 };
 
@@ -50,7 +59,8 @@ struct MetalColumn {
 [[nodiscard]] double plane_content(const std::vector<float>& v, const VolumeGrid& grid, int k, int i0, int i1, int j0,
                                    int j1, double fill);
 
-/// The columns as a phantom: one cylinder per plane and column, z over the plane.
+/// The columns as a phantom: one cylinder per plane and column, z over the plane, then the
+/// columns' voids (mu = 0 spheres, later objects replace earlier ones).
 [[nodiscard]] Phantom column_phantom(const std::vector<MetalColumn>& columns, const VolumeGrid& grid);
 
 /// What subtract_metal_streaks() did.

@@ -41,39 +41,47 @@ double robust_sigma(std::vector<double> v) {
   return 1.4826 * med(v);
 }
 
-TEST(MetalStreaks, FittedBumpModelTakesTheStreaksAwayAndKeepsTheVoid) {
-  std::vector<Object> o;
-  o.push_back({Box{{-40 * kUm, -40 * kUm, -6 * kUm}, {40 * kUm, 40 * kUm, 9 * kUm}}, kFill});
-  o.push_back({Box{{-40 * kUm, -40 * kUm, 7.5 * kUm}, {40 * kUm, 40 * kUm, 14 * kUm}}, kSi});  // the die
+/// The planted package: underfill slab, Si die, 4 x 4 bumps (solder under Cu), the air void
+/// between the central bumps, and optionally a void of `bump_void_radius` inside bump `bump`
+/// at `bump_void` from its axis.
+struct BumpArray {
   std::vector<Vec3> bumps;
-  for (int a = 0; a < 4; ++a)
-    for (int b = 0; b < 4; ++b) bumps.push_back({(a - 1.5) * kPitch, (b - 1.5) * kPitch, 0});
-  for (const Vec3& c : bumps) {
-    o.push_back({Cylinder{c.x, c.y, kRadius, kZ0, kZSolder}, kSolder});
-    o.push_back({Cylinder{c.x, c.y, kRadius, kZSolder, kZ1}, kCu});
+  std::vector<Object> objects;
+  explicit BumpArray(int bump = -1, Vec3 bump_void = {}, double bump_void_radius = 0) {
+    objects.push_back({Box{{-40 * kUm, -40 * kUm, -6 * kUm}, {40 * kUm, 40 * kUm, 9 * kUm}}, kFill});
+    objects.push_back({Box{{-40 * kUm, -40 * kUm, 7.5 * kUm}, {40 * kUm, 40 * kUm, 14 * kUm}}, kSi});  // the die
+    for (int a = 0; a < 4; ++a)
+      for (int b = 0; b < 4; ++b) bumps.push_back({(a - 1.5) * kPitch, (b - 1.5) * kPitch, 0});
+    for (const Vec3& c : bumps) {
+      objects.push_back({Cylinder{c.x, c.y, kRadius, kZ0, kZSolder}, kSolder});
+      objects.push_back({Cylinder{c.x, c.y, kRadius, kZSolder, kZ1}, kCu});
+    }
+    objects.push_back({Sphere{kVoid, kVoidRadius}, 0.0});
+    if (bump >= 0) objects.push_back({Sphere{bumps[std::size_t(bump)] + bump_void, bump_void_radius}, 0.0});
   }
-  o.push_back({Sphere{kVoid, kVoidRadius}, 0.0});
-  const Phantom phantom(o);
-  std::vector<Object> no_metal;  // the same package without its bumps: the streak-free reference
-  for (const Object& ob : o)
-    if (ob.mu < 1.0) no_metal.push_back(ob);
+};
 
-  CircularSpec spec;
-  spec.sod_mm = 5;
-  spec.sdd_mm = 500;
-  for (int i = 0; i < 360; ++i) spec.angles_deg.push_back(i * 1.0);
-  const Geometry geometry = expand_circular({132, 26, 0.1, 0.1}, spec);
+/// The scan: magnification 100, 360 views, 1 um voxels; FDK with the Hann window on the CPU.
+struct Scanner {
+  Geometry geometry;
   VolumeGrid grid;
-  grid.nx = grid.ny = 88;
-  grid.nz = 24;
-  grid.sx = grid.sy = grid.sz = kUm;
-  grid.center = {0, 0, 3.5 * kUm};
   FdkParams params;
-  params.device = Device::cpu;
-  params.window = FilterWindow::hann;
-  // As a detector sees it: the mean transmission over 2 x 2 rays per pixel, then its log (the
-  // simulator's projector, noise-free).
-  auto scan_of = [&](const Phantom& ph) {
+  Scanner() {
+    CircularSpec spec;
+    spec.sod_mm = 5;
+    spec.sdd_mm = 500;
+    for (int i = 0; i < 360; ++i) spec.angles_deg.push_back(i * 1.0);
+    geometry = expand_circular({132, 26, 0.1, 0.1}, spec);
+    grid.nx = grid.ny = 88;
+    grid.nz = 24;
+    grid.sx = grid.sy = grid.sz = kUm;
+    grid.center = {0, 0, 3.5 * kUm};
+    params.device = Device::cpu;
+    params.window = FilterWindow::hann;
+  }
+  /// As a detector sees it: the mean transmission over 2 x 2 rays per pixel, then its log (the
+  /// simulator's projector, noise-free), reconstructed.
+  [[nodiscard]] Volume scan(const Phantom& ph) const {
     std::vector<float> proj(geometry.views.size() * std::size_t(geometry.detector.rows * geometry.detector.cols));
     sim::SimulateParams sp;
     sp.supersample = 2;
@@ -87,7 +95,21 @@ TEST(MetalStreaks, FittedBumpModelTakesTheStreaksAwayAndKeepsTheVoid) {
     Volume out{grid, std::vector<float>(grid.voxel_count())};
     reconstruct_fdk(geometry, provider, grid, params, out.data.data());
     return out;
-  };
+  }
+};
+
+TEST(MetalStreaks, FittedBumpModelTakesTheStreaksAwayAndKeepsTheVoid) {
+  const BumpArray package;
+  const std::vector<Vec3>& bumps = package.bumps;
+  const Phantom phantom(package.objects);
+  std::vector<Object> no_metal;  // the same package without its bumps: the streak-free reference
+  for (const Object& ob : package.objects)
+    if (ob.mu < 1.0) no_metal.push_back(ob);
+  const Scanner scanner;
+  const Geometry& geometry = scanner.geometry;
+  const VolumeGrid& grid = scanner.grid;
+  const FdkParams& params = scanner.params;
+  auto scan_of = [&](const Phantom& ph) { return scanner.scan(ph); };
   Volume vol = scan_of(phantom);
   const double void_ref = test::value_at(scan_of(Phantom(no_metal)).data, grid, kVoid);
   test::add_gaussian_noise(vol.data, kNoise, 7);
@@ -136,6 +158,71 @@ TEST(MetalStreaks, FittedBumpModelTakesTheStreaksAwayAndKeepsTheVoid) {
   // (a known limit, docs/accuracy.md): the void stays clearly below the fill.
   EXPECT_NEAR(void_after, void_ref, 0.08);
   EXPECT_LT(void_after, kFill - 0.05);
+}
+
+// A void inside a bump (radius 2 um, 1.5 um off the axis of one bump) is a hole in metal 200 x
+// denser than the fill: the model must cut it out of its discs (and not let it pull the disc
+// centre, whose error would leave a crescent beside the bump). Asserts: one modelled void, in
+// that bump, centre within 1 voxel and equivalent radius within 35 % of the planted, the bump's
+// column centred within 0.15 voxel; after the subtraction the lowest fill 1.5-4 voxels outside
+// that bump's wall (solder planes) at least 0.1 /mm higher than raw.
+TEST(MetalStreaks, VoidInABumpIsModelled) {
+  constexpr int kBump = 5;  // an inner bump: (-0.5, -0.5) pitches
+  const Vec3 offset{1.5 * kUm, 0, 0};
+  constexpr double kBumpVoidRadius = 2 * kUm;
+  const BumpArray package(kBump, offset, kBumpVoidRadius);
+  const Scanner scanner;
+  Volume vol = scanner.scan(Phantom(package.objects));
+  test::add_gaussian_noise(vol.data, kNoise, 11);
+  const detect::MetalModel model = detect::fit_metal_model(vol);
+  const Vec3 centre = package.bumps[kBump] + offset;
+  int voids = 0;
+  for (const MetalColumn& c : model.columns)
+    for (const MetalVoid& h : c.voids) {
+      ++voids;
+      EXPECT_LT(norm(h.center_mm - centre), 1.0 * kUm);
+      EXPECT_NEAR(h.radius_mm, kBumpVoidRadius, 0.35 * kBumpVoidRadius);
+      EXPECT_LT(std::hypot(c.center_x_mm - package.bumps[kBump].x, c.center_y_mm - package.bumps[kBump].y), 0.15 * kUm);
+    }
+  EXPECT_EQ(voids, 1);
+  const VolumeGrid& grid = scanner.grid;
+  // The lowest value 1.5-4 voxels outside bump b's wall, in the solder planes.
+  auto lowest_beside = [&](const Volume& v, int b) {
+    double lo = 1e9;
+    for (int k = 0; k < grid.nz; ++k)
+      for (int j = 0; j < grid.ny; ++j)
+        for (int i = 0; i < grid.nx; ++i) {
+          const Vec3 p = grid.voxel_center(i, j, k);
+          if (p.z < kZ0 + 1.5 * kUm || p.z > kZSolder - 1.5 * kUm) continue;
+          const double d = std::hypot(p.x - package.bumps[std::size_t(b)].x, p.y - package.bumps[std::size_t(b)].y) - kRadius;
+          if (d >= 1.5 * kUm && d <= 4 * kUm && v.data[(std::size_t(k) * grid.ny + j) * grid.nx + i] < lo) {
+            lo = double(v.data[(std::size_t(k) * grid.ny + j) * grid.nx + i]);
+          }
+        }
+    return lo;
+  };
+  constexpr int kIntact = 10;  // the inner bump opposite, no void
+  std::vector<MetalColumn> without = model.columns;  // the same model, the void not cut out
+  for (MetalColumn& c : without) c.voids.clear();
+  Volume vol_without = vol;
+  (void)subtract_metal_streaks(scanner.geometry, scanner.params, without, vol_without);
+  const double raw = lowest_beside(vol, kBump), raw_centre = test::value_at(vol.data, grid, centre);
+  (void)subtract_metal_streaks(scanner.geometry, scanner.params, model.columns, vol);
+  const double after = lowest_beside(vol, kBump), intact = lowest_beside(vol, kIntact),
+               no_void_model = lowest_beside(vol_without, kBump);
+  const double centre_after = test::value_at(vol.data, grid, centre),
+               centre_without = test::value_at(vol_without.data, grid, centre);
+  std::printf("bump void centre (air, 0 /mm): raw %.2f /mm, corrected %.2f (%.2f without the void in the model); fill "
+              "beside that bump, lowest: raw %.3f, corrected %.3f (%.3f without), beside an intact bump %.3f\n",
+              raw_centre, centre_after, centre_without, raw, after, no_void_model, intact);
+  // Measured 2026-11-28: beside the bump the lowest fill goes from -0.261 /mm (a crescent that
+  // reads as an underfill void) to 0.005, not yet as clean as beside an intact bump (0.090): a
+  // residual of the void's model, whose volume (the interior's deficit, 21 voxels for 33.5)
+  // comes out low; at the void's centre the correction overshoots (raw 3.3 /mm, corrected -3.3,
+  // 3.2 with the void left out of the model). On the flip-chip preset the void in the model
+  // takes bump-void CNR from 9-139 to 46-382 and the volume error of the bump voids from
+  // up to 27 % to under 10 % (docs/accuracy.md).
+  EXPECT_GT(after, raw + 0.1);
 }
 
 }  // namespace
