@@ -140,6 +140,21 @@ Materials classify_materials(const float* v, std::size_t n, double min_fraction)
       changed = true;
     }
   }
+  // Peaks closer than 4 noise sigmas cannot be two materials the volume tells apart: a
+  // histogram of few voxels (a small volume of one low-attenuation material and air) shows
+  // noise maxima around each level. Keep the one with more mass.
+  if (m.noise_sigma > 0)
+    for (bool changed = true; changed && peaks.size() > 1;) {
+      changed = false;
+      for (std::size_t i = 0; i + 1 < peaks.size(); ++i) {
+        const double gap = to_v(ulo + (peaks[i + 1].bin + 0.5) * w) - to_v(ulo + (peaks[i].bin + 0.5) * w);
+        if (gap >= 4 * m.noise_sigma) continue;
+        const double mi = basin_mass(peaks[i].left, peaks[i].right), mj = basin_mass(peaks[i + 1].left, peaks[i + 1].right);
+        peaks.erase(peaks.begin() + long(mi < mj ? i : i + 1));
+        changed = true;
+        break;
+      }
+    }
   if (peaks.empty()) {  // flat histogram: treat the median as the material
     peaks.push_back({kBins / 2, 0, kBins - 1});
   }

@@ -7,7 +7,8 @@
 //      (0), low-Z fill (~0.14/mm), Si (0.34/mm), Cu (~10/mm) and solder (~28/mm) at comparable
 //      widths in u (the noise width of a class is ~sigma / v there).
 //   3. Peaks of the smoothed histogram with a basin of at least min_fraction of the voxels and
-//      a prominence of at least a third of their height are the classes.
+//      a prominence of at least a third of their height are the classes; of two peaks less
+//      than 4 sigma apart, the one with fewer voxels goes (noise maxima of a small volume).
 //   4. Between two neighbouring peaks, the threshold is Otsu's (Otsu 1979) with valley emphasis
 //      (Ng 2006) on that stretch of the histogram (ITK's OtsuMultipleThresholdsCalculator).
 //   5. Roles: the lowest peak is air when it lies near 0 (below half the next peak); metals are
