@@ -122,6 +122,16 @@ void snap_to_levels(std::vector<double>& mu, const std::vector<double>& levels) 
       if (l > 0 && std::abs(x - l) < dist) dist = std::abs(x - l), best = l;
     if (dist < 0.25 * best) x = best;
   }
+  // An end face: a plane next to a plane at a level and next to an empty one (< 10 % of that
+  // level), at 50-100 % of the level, is taken as whole.
+  for (std::size_t p = 0; p < mu.size(); ++p)
+    for (int side : {-1, 1}) {
+      const long in = long(p) - side, out = long(p) + side;
+      if (in < 0 || out < 0 || in >= long(mu.size()) || out >= long(mu.size())) continue;
+      const double l = mu[std::size_t(in)];
+      if (std::find(levels.begin(), levels.end(), l) == levels.end()) continue;
+      if (mu[std::size_t(out)] < 0.1 * l && mu[p] >= 0.5 * l && mu[p] < l) mu[p] = l;
+    }
 }
 
 }  // namespace

@@ -8,7 +8,7 @@
 //
 // Steps (subtract_metal_streaks()):
 //  1. the model: per column (bump, pillar, TSV) one disc per plane, radius and centre fixed,
-//     excess attenuation mu_k per plane;
+//     excess attenuation mu_k per plane, and the voids inside it (mu = 0 spheres);
 //  2. project it with the scan's own views, view by view as the FDK asks: per pixel the mean
 //     transmission over s x s rays (exact line integrals, recon/phantom.hpp), then its log, so
 //     the model's edges make the same partial-volume nonlinearity as the scan's metal (it
@@ -18,11 +18,17 @@
 //     reconstructed, its content in the planes around gives the kernel h (7 taps); per column,
 //     mu >= 0 with h * mu closest to the volume's content (projected Landweber, 100 steps:
 //     early stopping regularises the kernel's null at the plane frequency), so that the
-//     model's reconstruction has the volume's metal, plane by plane, with sharp z edges;
+//     model's reconstruction has the volume's metal, plane by plane, with sharp z edges (the
+//     voids' content added back first, so the discs are whole where a void is cut out); then
+//     runs of near-equal planes take their mean, a plane within 25 % of a material's level
+//     takes that level, and an end face at 50-100 % of its neighbour's level is taken whole
+//     (faces on plane boundaries: the deblurring leaves them low by the projection's
+//     nonlinear loss, and a low face plane leaves a dark plane of its own between the bumps);
 //  4. volume -= (model reconstructed) - (model voxelised, s^3 points per voxel): the model's
 //     reconstruction error, i.e. its streaks and edge ringing; the metal itself is unchanged.
 // On the CPU or the GPU as params.backend says (the FDK of step 2); the projector is the CPU's.
-// Test: tests/detect/test_metal_model.cpp (planted bump array: fill spread before and after).
+// Tests: tests/detect/test_metal_model.cpp (planted bump array: fill spread before and after;
+// a void in a bump), tests/detect/test_accuracy.cpp (the flip-chip preset, 2 x 1 and 2 x 2 dies).
 #pragma once
 #include <vector>
 
