@@ -18,12 +18,25 @@ struct Box3 {
   std::size_t count = 0;
 };
 
+/// The median of v - fill over plane k's voxels within `rin` of (ci, cj) (index units).
+double interior_median(const Volume& vol, int k, double ci, double cj, double rin, double fill) {
+  const VolumeGrid& g = vol.grid;
+  std::vector<double> in;
+  for (int j = std::max(0, int(std::floor(cj - rin))); j <= std::min(g.ny - 1, int(std::ceil(cj + rin))); ++j)
+    for (int i = std::max(0, int(std::floor(ci - rin))); i <= std::min(g.nx - 1, int(std::ceil(ci + rin))); ++i)
+      if ((i - ci) * (i - ci) + (j - cj) * (j - cj) <= rin * rin)
+        in.push_back(double(vol.data[(std::size_t(k) * std::size_t(g.ny) + std::size_t(j)) * std::size_t(g.nx) +
+                                     std::size_t(i)]) - fill);
+  return median_of(in);
+}
+
 /// A void in column `c` (box `b`, centre (ci, cj) and radius r in index units, plateau level
 /// above `fill`): in the planes whose content is within 40 % of a full disc at the plateau, the
 /// interior voxels (>= 1.5 voxels inside the wall, clear of its blur) lying 30 % or more below
-/// the plateau are the dip; its volume is the deficit (plateau - x) / plateau summed over the
-/// interior voxels within 2 of the dip (FDK blur moves the deficit, it keeps its sum), its
-/// centre the deficit-weighted mean. One sphere per column, >= 1 voxel of volume.
+/// their plane's interior median are the dip (a plane at the column's end face is blurred as a
+/// whole, not a void); its volume is the deficit (median - x) / median summed over the interior
+/// voxels within 2 of the dip (FDK blur moves the deficit, it keeps its sum), its centre the
+/// deficit-weighted mean. One sphere per column, >= 1 voxel of volume.
 void find_void(const Volume& vol, MetalColumn& c, const Box3& b, double plateau, double fill, double ci, double cj,
                double r) {
   const VolumeGrid& g = vol.grid;
@@ -42,16 +55,8 @@ void find_void(const Volume& vol, MetalColumn& c, const Box3& b, double plateau,
   const int i0 = std::max(0, int(std::floor(ci - rin))), i1 = std::min(g.nx - 1, int(std::ceil(ci + rin)));
   const int j0 = std::max(0, int(std::floor(cj - rin))), j1 = std::min(g.ny - 1, int(std::ceil(cj + rin)));
   auto inside = [&](int i, int j) { return (i - ci) * (i - ci) + (j - cj) * (j - cj) <= rin * rin; };
-  // Each plane's own level (the median of its interior): a plane at the column's end face is
-  // blurred as a whole, not a void.
   std::vector<double> level(planes.size());
-  for (std::size_t p = 0; p < planes.size(); ++p) {
-    std::vector<double> in;
-    for (int j = j0; j <= j1; ++j)
-      for (int i = i0; i <= i1; ++i)
-        if (inside(i, j)) in.push_back(at(i, j, planes[p]));
-    level[p] = median_of(in);
-  }
+  for (std::size_t p = 0; p < planes.size(); ++p) level[p] = interior_median(vol, planes[p], ci, cj, rin, fill);
   std::vector<std::array<int, 3>> dip;
   for (std::size_t p = 0; p < planes.size(); ++p)
     for (int j = j0; j <= j1; ++j)
@@ -185,11 +190,7 @@ MetalModel fit_metal_model(const Volume& vol) {
       for (std::size_t p = 0; p < c.content.size(); ++p) {
         if (c.content[p] < 0.5 * *top) continue;
         const int k = c.k0 + int(p);
-        std::vector<double> in;
-        for (int j = c.j0; j <= c.j1; ++j)
-          for (int i = c.i0; i <= c.i1; ++i)
-            if ((i - cen_i) * (i - cen_i) + (j - cen_j) * (j - cen_j) <= rin * rin) in.push_back(double(v[idx(i, j, k)]) - fill);
-        const double level = median_of(in);
+        const double level = interior_median(vol, k, cen_i, cen_j, rin, fill);
         double a = 0, wi = 0, wj = 0;
         for (int j = c.j0; j <= c.j1; ++j)
           for (int i = c.i0; i <= c.i1; ++i) {

@@ -11,7 +11,12 @@
 //  4. radius r = sqrt(content / (pi P)) in the plane of most content, P its plateau (upper
 //     quartile of v - fill over the component's voxels there); centre = median of the
 //     excess-weighted centroids of the planes holding at least half that content;
-//  5. per plane mu_k = content_k / (pi r^2): the start of recon's z deblurring.
+//  5. a void inside the column: the interior's dip (>= 30 % below its plane's interior median),
+//     a sphere of the dip's deficit volume at its deficit-weighted centre; where there is one,
+//     the centre of step 4 again with the dip filled (a void pulls the centroids away from it),
+//     then the void again;
+//  6. per plane mu_k = content_k / (pi r^2): the start of recon's z deblurring; the materials'
+//     levels (solder, Cu) the deblurred planes snap to.
 // Test: tests/detect/test_metal_model.cpp.
 #pragma once
 #include <vector>
