@@ -396,17 +396,20 @@ int run_run(const DetectOptions& o, const ReconstructOptions& rec, const GlobalO
     spdlog::warn("--metal-correction: not applied: it models the bumps of a flip chip, and this volume reads as "
                  "kind '{}'",
                  detect::to_string(kind));
-  } else if (rec.metal_correction) {
+  }
+  std::optional<MetalStreakReport> corrected;
+  if (rec.metal_correction && kind == detect::SampleKind::flip_chip) {
     const detect::MetalModel model = detect::fit_metal_model(vol);
-    const MetalStreakReport mr = subtract_metal_streaks(scan.geometry, fdk_params_of(rec), model.columns, vol);
-    spdlog::info("metal streaks: {} metal columns modelled (fill {:.3f} /mm), largest correction {:.3f} /mm, "
-                 "model within {:.1f} % of the volume's metal, {:.1f} s",
-                 mr.columns, model.fill_level, mr.max_change, 100 * mr.content_error, mr.seconds);
+    corrected = subtract_metal_streaks(scan.geometry, fdk_params_of(rec), model.columns, vol);
+    spdlog::info("metal streaks: {} metal columns modelled ({} voids in them; fill {:.3f} /mm), largest correction "
+                 "{:.3f} /mm, model within {:.1f} % of the volume's metal, {:.1f} s",
+                 corrected->columns, corrected->voids, model.fill_level, corrected->max_change,
+                 100 * corrected->content_error, corrected->seconds);
   }
   const fs::path volume_file = out.path() / "volume.mha";
   write_volume(volume_file, vol, VolumeDtype::float32);
   const std::string kept = (out.target() / "volume.mha").string();
-  return detect_and_write(std::move(vol), recipe, kept, out, {o.input, kept}, g);
+  return detect_and_write(std::move(vol), recipe, kept, out, {o.input, kept, corrected}, g);
 }
 
 int run_info(const std::string& file, const VolumeReadOptions& read, const GlobalOptions&) {

@@ -165,6 +165,14 @@ nlohmann::json report_json(const Analysis& a, const Recipe& r, const ReportInfo&
                  {"fell_back_to_generic", a.fell_back_to_generic},
                  {"class_thresholds_per_mm", a.class_thresholds},
                  {"notes", a.notes}};
+  if (const auto& mc = info.metal_correction)
+    j["sample"]["metal_correction"] = {{"columns", mc->columns},
+                                       {"voids", mc->voids},
+                                       {"largest_correction_per_mm", mc->max_change},
+                                       {"model_content_error", mc->content_error},
+                                       {"seconds", mc->seconds}};
+  else
+    j["sample"]["metal_correction"] = nullptr;
   const VolumeGrid& g = a.grid;
   j["volume"] = {{"size", {g.nx, g.ny, g.nz}}, {"voxel_mm", {g.sx, g.sy, g.sz}}, {"origin_mm", vec(g.origin())}};
 

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "detect/model.hpp"
+#include "recon/metal_streaks.hpp"
 
 namespace voidscan::detect {
 
@@ -32,6 +33,9 @@ void apply_verdicts(Analysis& a, const Criteria& c);
 struct ReportInfo {
   std::string input;    ///< the volume (detect) or scan manifest (run) analysed
   std::string volume;   ///< the volume file analysed; "volume.mha" inside OUTDIR for run
+  /// run --metal-correction, when it was applied: what it did (report.json's
+  /// sample.metal_correction; null otherwise).
+  std::optional<MetalStreakReport> metal_correction;
 };
 
 /// report.json's document (schema voidscan.report/1).

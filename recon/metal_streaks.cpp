@@ -140,6 +140,7 @@ MetalStreakReport subtract_metal_streaks(const Geometry& geometry, const FdkPara
                                          std::vector<MetalColumn> columns, Volume& vol, int supersample) {
   MetalStreakReport report;
   report.columns = int(columns.size());
+  for (const MetalColumn& c : columns) report.voids += int(c.voids.size());
   if (columns.empty()) return report;
   const auto t0 = std::chrono::steady_clock::now();
   const VolumeGrid& g = vol.grid;

@@ -72,6 +72,7 @@ struct MetalColumn {
 /// What subtract_metal_streaks() did.
 struct MetalStreakReport {
   int columns = 0;          ///< metal columns in the model
+  int voids = 0;            ///< voids cut out of them (MetalColumn::voids)
   double seconds = 0;       ///< wall time
   double max_change = 0;    ///< largest |correction| applied outside the model, 1/mm
   double content_error = 0; ///< after step 3: max over planes of |model - volume content| / max content of the column

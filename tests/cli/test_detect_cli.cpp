@@ -243,6 +243,11 @@ TEST_F(DetectCli, RunMetalCorrectionOnAFlipChipOnly) {
   EXPECT_EQ(corrected.out.find("streaks from the bumps"), std::string::npos) << corrected.out;
   const json j = json::parse(test::read_text(dir_ / "mc" / "report.json"));
   EXPECT_EQ(j["sample"]["kind"], "flip-chip");
+  // the report says what was done to the volume: 16 bumps of one die modelled
+  ASSERT_TRUE(j["sample"]["metal_correction"].is_object()) << j["sample"].dump(1);
+  EXPECT_EQ(j["sample"]["metal_correction"]["columns"], 16);
+  EXPECT_GE(j["sample"]["metal_correction"]["voids"].get<int>(), 0);
+  EXPECT_TRUE(json::parse(test::read_text(dir_ / "plain" / "report.json"))["sample"]["metal_correction"].is_null());
 
   // a generic sample: warned, not corrected, the hole found as ever
   const Phantom phantom({{Cylinder{0, 0, 3.0, -2.0, 2.0}, 0.02}, {Sphere{{0.5, -0.5, 0}, 1.0}, 0.0}});
@@ -258,6 +263,7 @@ TEST_F(DetectCli, RunMetalCorrectionOnAFlipChipOnly) {
   EXPECT_NE(g.err.find("--metal-correction: not applied"), std::string::npos) << g.err;
   EXPECT_NE(g.err.find("'generic'"), std::string::npos) << g.err;
   const json jg = json::parse(test::read_text(dir_ / "g" / "report.json"));
+  EXPECT_TRUE(jg["sample"]["metal_correction"].is_null());
   ASSERT_EQ(jg["defects"].size(), 1u) << jg["defects"].dump(1);
   EXPECT_NEAR(jg["defects"][0]["equivalent_diameter_mm"].get<double>(), 2.0, 0.4);
 }

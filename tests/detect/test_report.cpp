@@ -194,6 +194,15 @@ TEST(Report, JsonHoldsEverySectionAndField) {
   EXPECT_EQ(j["sample"]["kind"], "flip-chip");
   EXPECT_EQ(j["sample"]["kind_from"], "recipe");
   EXPECT_EQ(j["sample"]["notes"][0], "two dies found");
+  EXPECT_TRUE(j["sample"]["metal_correction"].is_null());
+  MetalStreakReport mc;
+  mc.columns = 32, mc.voids = 2, mc.max_change = 14.9, mc.content_error = 0.012, mc.seconds = 13.5;
+  const nlohmann::json jc = report_json(a, r, {"scan.json", "out/volume.mha", mc});
+  EXPECT_EQ(jc["sample"]["metal_correction"]["columns"], 32);
+  EXPECT_EQ(jc["sample"]["metal_correction"]["voids"], 2);
+  EXPECT_DOUBLE_EQ(jc["sample"]["metal_correction"]["largest_correction_per_mm"].get<double>(), 14.9);
+  EXPECT_DOUBLE_EQ(jc["sample"]["metal_correction"]["model_content_error"].get<double>(), 0.012);
+  EXPECT_DOUBLE_EQ(jc["sample"]["metal_correction"]["seconds"].get<double>(), 13.5);
   EXPECT_EQ(j["volume"]["size"], nlohmann::json({20, 10, 6}));
   EXPECT_EQ(j["volume"]["voxel_mm"], nlohmann::json({0.1, 0.1, 0.02}));
   // origin = centre of voxel 0 = centre - (n - 1) / 2 * spacing
