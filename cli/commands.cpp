@@ -401,6 +401,10 @@ int run_run(const DetectOptions& o, const ReconstructOptions& rec, const GlobalO
   if (rec.metal_correction && kind == detect::SampleKind::flip_chip) {
     const detect::MetalModel model = detect::fit_metal_model(vol);
     corrected = subtract_metal_streaks(scan.geometry, fdk_params_of(rec), model.columns, vol);
+    if (!corrected->applied)
+      spdlog::warn("--metal-correction: not applied: the model's reconstruction is {:.1f} % off the volume's metal "
+                   "(above {:.0f} %; seen with many bumps on a ray, docs/accuracy.md): detecting on the plain volume",
+                   100 * corrected->content_error, 100 * kMaxMetalContentError);
     spdlog::info("metal streaks: {} metal columns modelled ({} voids in them; fill {:.3f} /mm), largest correction "
                  "{:.3f} /mm, model within {:.1f} % of the volume's metal, {:.1f} s",
                  corrected->columns, corrected->voids, model.fill_level, corrected->max_change,

@@ -166,7 +166,8 @@ nlohmann::json report_json(const Analysis& a, const Recipe& r, const ReportInfo&
                  {"class_thresholds_per_mm", a.class_thresholds},
                  {"notes", a.notes}};
   if (const auto& mc = info.metal_correction)
-    j["sample"]["metal_correction"] = {{"columns", mc->columns},
+    j["sample"]["metal_correction"] = {{"applied", mc->applied},
+                                       {"columns", mc->columns},
                                        {"voids", mc->voids},
                                        {"largest_correction_per_mm", mc->max_change},
                                        {"model_content_error", mc->content_error},

@@ -137,7 +137,8 @@ void snap_to_levels(std::vector<double>& mu, const std::vector<double>& levels) 
 }  // namespace
 
 MetalStreakReport subtract_metal_streaks(const Geometry& geometry, const FdkParams& params,
-                                         std::vector<MetalColumn> columns, Volume& vol, int supersample) {
+                                         std::vector<MetalColumn> columns, Volume& vol, int supersample,
+                                         double max_content_error) {
   MetalStreakReport report;
   report.columns = int(columns.size());
   for (const MetalColumn& c : columns) report.voids += int(c.voids.size());
@@ -188,6 +189,11 @@ MetalStreakReport subtract_metal_streaks(const Geometry& geometry, const FdkPara
         worst = std::max(worst, std::abs(c.content[p] - plane_content(rec, g, c.k0 + int(p), c.i0, c.i1, c.j0, c.j1, 0.0)) / top);
   }
   report.content_error = worst;
+  if (worst > max_content_error) {
+    report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    return report;
+  }
+  report.applied = true;
   const std::vector<float> voxelised = voxelize(model, g, supersample);
   for (std::size_t i = 0; i < vol.data.size(); ++i) {
     const float error = rec[i] - voxelised[i];

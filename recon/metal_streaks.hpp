@@ -76,10 +76,19 @@ struct MetalStreakReport {
   double seconds = 0;       ///< wall time
   double max_change = 0;    ///< largest |correction| applied outside the model, 1/mm
   double content_error = 0; ///< after step 3: max over planes of |model - volume content| / max content of the column
+  bool applied = false;     ///< step 4 done (content_error within the bound)
 };
 
+/// The model's content error above which step 4 is not done: the model does not hold the
+/// volume's metal, and subtracting its error adds streaks of its own. Measured 2026-11-28 on
+/// the flip-chip preset (docs/accuracy.md): 1.2-8.3 % where the correction helps (1-4 dies),
+/// 12.6-20.3 % where it does not (16 dies: 1466 -> 831 found for 48 true; 64 dies: 589 -> 4452).
+inline constexpr double kMaxMetalContentError = 0.10;
+
 /// Steps 1-4 on `vol` (reconstructed from `geometry` with `params`). No columns: nothing done.
+/// Step 4 only when the model's content error is at most `max_content_error` (report.applied).
 MetalStreakReport subtract_metal_streaks(const Geometry& geometry, const FdkParams& params,
-                                         std::vector<MetalColumn> columns, Volume& vol, int supersample = 2);
+                                         std::vector<MetalColumn> columns, Volume& vol, int supersample = 2,
+                                         double max_content_error = kMaxMetalContentError);
 
 }  // namespace voidscan

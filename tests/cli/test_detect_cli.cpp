@@ -245,6 +245,7 @@ TEST_F(DetectCli, RunMetalCorrectionOnAFlipChipOnly) {
   EXPECT_EQ(j["sample"]["kind"], "flip-chip");
   // the report says what was done to the volume: 16 bumps of one die modelled
   ASSERT_TRUE(j["sample"]["metal_correction"].is_object()) << j["sample"].dump(1);
+  EXPECT_EQ(j["sample"]["metal_correction"]["applied"], true);
   EXPECT_EQ(j["sample"]["metal_correction"]["columns"], 16);
   EXPECT_GE(j["sample"]["metal_correction"]["voids"].get<int>(), 0);
   EXPECT_TRUE(json::parse(test::read_text(dir_ / "plain" / "report.json"))["sample"]["metal_correction"].is_null());

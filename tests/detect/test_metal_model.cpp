@@ -142,7 +142,15 @@ TEST(MetalStreaks, FittedBumpModelTakesTheStreaksAwayAndKeepsTheVoid) {
   };
   const double before = fill_spread(vol);
   const double void_before = test::value_at(vol.data, grid, kVoid);
+  {  // a model held to a content error it does not reach: the volume is left as it is
+    Volume untouched = vol;
+    const MetalStreakReport refused = subtract_metal_streaks(geometry, params, model.columns, untouched, 2, 0.0);
+    EXPECT_FALSE(refused.applied);
+    EXPECT_GT(refused.content_error, 0.0);
+    EXPECT_EQ(untouched.data, vol.data);
+  }
   const MetalStreakReport report = subtract_metal_streaks(geometry, params, model.columns, vol);
+  EXPECT_TRUE(report.applied);
   const double after = fill_spread(vol);
   const double void_after = test::value_at(vol.data, grid, kVoid);
   std::printf("fill spread between the bumps: %.4f /mm before, %.4f after (noise %.3f); void centre %.3f -> %.3f /mm "

@@ -196,8 +196,9 @@ TEST(Report, JsonHoldsEverySectionAndField) {
   EXPECT_EQ(j["sample"]["notes"][0], "two dies found");
   EXPECT_TRUE(j["sample"]["metal_correction"].is_null());
   MetalStreakReport mc;
-  mc.columns = 32, mc.voids = 2, mc.max_change = 14.9, mc.content_error = 0.012, mc.seconds = 13.5;
+  mc.columns = 32, mc.voids = 2, mc.max_change = 14.9, mc.content_error = 0.012, mc.seconds = 13.5, mc.applied = true;
   const nlohmann::json jc = report_json(a, r, {"scan.json", "out/volume.mha", mc});
+  EXPECT_EQ(jc["sample"]["metal_correction"]["applied"], true);
   EXPECT_EQ(jc["sample"]["metal_correction"]["columns"], 32);
   EXPECT_EQ(jc["sample"]["metal_correction"]["voids"], 2);
   EXPECT_DOUBLE_EQ(jc["sample"]["metal_correction"]["largest_correction_per_mm"].get<double>(), 14.9);

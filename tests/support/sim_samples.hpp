@@ -7,6 +7,7 @@
 // noise, to separate what the detector does from what the reconstruction does.
 #pragma once
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -70,7 +71,9 @@ inline SimSample simulate_and_reconstruct(const SimCase& c, const std::filesyste
   s.fdk = reconstruct_scan(scan, scan_grid(scan), fp);
   if (c.metal_correction) {
     s.fdk_mc = s.fdk;
-    (void)subtract_metal_streaks(scan.geometry, fp, detect::fit_metal_model(s.fdk_mc).columns, s.fdk_mc);
+    const MetalStreakReport mr = subtract_metal_streaks(scan.geometry, fp, detect::fit_metal_model(s.fdk_mc).columns, s.fdk_mc);
+    std::printf("metal correction: %d columns, %d voids, content error %.3f, %s\n", mr.columns, mr.voids,
+                mr.content_error, mr.applied ? "applied" : "NOT applied");
   }
   s.truth = detect::read_truth(dir / "scan" / "truth.json");
   if (!keep.empty()) write_volume(keep / "fdk.mha", s.fdk, VolumeDtype::float32);
