@@ -165,14 +165,14 @@ MetalStreakReport subtract_metal_streaks(const Geometry& geometry, const FdkPara
     for (std::size_t p = 0; p < m.size(); ++p) m[p] = c.content[p] / disc_area(c);
     // The discs are whole where a void is modelled: its missing content goes back into the
     // target (its cross-section in each plane, at the level it displaces).
-    for (const MetalVoid& h : c.voids) {
-      const double rz = h.radius_mm / g.sz;
-      const double kc = (h.center_mm.z - g.voxel_center(0, 0, double(c.k0)).z) / g.sz;  // plane index from k0
+    for (const MetalVoid& hole : c.voids) {
+      const double rz = hole.radius_mm / g.sz;
+      const double kc = (hole.center_mm.z - g.voxel_center(0, 0, double(c.k0)).z) / g.sz;  // plane index from k0
       for (std::size_t p = 0; p < m.size(); ++p) {
         const double dz = double(p) - kc;
         if (std::abs(dz) < rz)
-          m[p] += h.level * std::numbers::pi * (h.radius_mm * h.radius_mm / (g.sx * g.sy)) * (1 - dz * dz / (rz * rz)) /
-                  disc_area(c);
+          m[p] += hole.level * std::numbers::pi * (hole.radius_mm * hole.radius_mm / (g.sx * g.sy)) *
+                  (1 - dz * dz / (rz * rz)) / disc_area(c);
       }
     }
     deblur(c.mu, m, h);
