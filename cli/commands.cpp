@@ -390,25 +390,25 @@ int run_run(const DetectOptions& o, const ReconstructOptions& rec, const GlobalO
   // The streak model (vertical columns of one radius each) fits a flip chip's bumps; in a stack
   // the TSVs and bumps of a tier join into columns of several radii and the correction misreads
   // the structure (docs/accuracy.md): skipped there, with a warning.
-  const detect::SampleKind kind =
-      rec.metal_correction ? detect::structure_kind(vol, recipe, o.input) : detect::SampleKind::automatic;
-  if (rec.metal_correction && kind != detect::SampleKind::flip_chip) {
-    spdlog::warn("--metal-correction: not applied: it models the bumps of a flip chip, and this volume reads as "
-                 "kind '{}'",
-                 detect::to_string(kind));
-  }
   std::optional<MetalStreakReport> corrected;
-  if (rec.metal_correction && kind == detect::SampleKind::flip_chip) {
-    const detect::MetalModel model = detect::fit_metal_model(vol);
-    corrected = subtract_metal_streaks(scan.geometry, fdk_params_of(rec), model.columns, vol);
-    if (!corrected->applied)
-      spdlog::warn("--metal-correction: not applied: the model's reconstruction is {:.1f} % off the volume's metal "
-                   "(above {:.0f} %; seen with many bumps on a ray, docs/accuracy.md): detecting on the plain volume",
-                   100 * corrected->content_error, 100 * kMaxMetalContentError);
-    spdlog::info("metal streaks: {} metal columns modelled ({} voids in them; fill {:.3f} /mm), largest correction "
-                 "{:.3f} /mm, model within {:.1f} % of the volume's metal, {:.1f} s",
-                 corrected->columns, corrected->voids, model.fill_level, corrected->max_change,
-                 100 * corrected->content_error, corrected->seconds);
+  if (rec.metal_correction) {
+    if (const detect::SampleKind kind = detect::structure_kind(vol, recipe, o.input);
+        kind != detect::SampleKind::flip_chip) {
+      spdlog::warn("--metal-correction: not applied: it models the bumps of a flip chip, and this volume reads as "
+                   "kind '{}'",
+                   detect::to_string(kind));
+    } else {
+      const detect::MetalModel model = detect::fit_metal_model(vol);
+      corrected = subtract_metal_streaks(scan.geometry, fdk_params_of(rec), model.columns, vol);
+      if (!corrected->applied)
+        spdlog::warn("--metal-correction: not applied: the model's reconstruction is {:.1f} % off the volume's metal "
+                     "(above {:.0f} %; seen with many bumps on a ray, docs/accuracy.md): detecting on the plain volume",
+                     100 * corrected->content_error, 100 * kMaxMetalContentError);
+      spdlog::info("metal streaks: {} metal columns modelled ({} voids in them; fill {:.3f} /mm), largest correction "
+                   "{:.3f} /mm, model within {:.1f} % of the volume's metal, {:.1f} s",
+                   corrected->columns, corrected->voids, model.fill_level, corrected->max_change,
+                   100 * corrected->content_error, corrected->seconds);
+    }
   }
   const fs::path volume_file = out.path() / "volume.mha";
   write_volume(volume_file, vol, VolumeDtype::float32);
