@@ -530,7 +530,7 @@ void mean_transmission_view(const Phantom& phantom, const Detector& det, const V
       double t = 0;
       for (int j = 0; j < s; ++j)
         for (int i = 0; i < s; ++i) {
-          const Vec3 q = detector_point(det, view, c + (i + 0.5) / s - 0.5, r + (j + 0.5) / s - 0.5);
+          const Vec3 q = detector_point(det, view, c + (i + 0.5) / s - 0.5, r + (j * s + i + 0.5) / (s * s) - 0.5);
           if (view.parallel)
             t += std::exp(-line_integral(phantom, q - 1e3 * view.ray, q + 1e3 * view.ray));
           else

@@ -11,7 +11,7 @@
 //     the segment; len = 2 * half-chord while no clipping moved an end;
 //  4. overlap resolution in list order: hits kept sorted by descending object index, each adds
 //     mu times the part of its interval not covered by a later object (sorted, disjoint spans);
-//  5. per pixel: s x s sub-pixel points, each seen from every focal-spot source point k,
+//  5. per pixel: s x s sub-pixel points (s columns, s^2 distinct rows), each seen from every focal-spot source point k,
 //     T = sum w_k exp(-integral) / s^2, summed in double in the CPU's order.
 // Differences to the CPU: none in the arithmetic on the host (tests/sim/test_flat_scene.cpp
 // checks equality to 1e-12); on the GPU, nvcc contracts a * b + c into FMAs and its exp() may
@@ -306,7 +306,9 @@ VS_SIM_HD inline double pixel_transmission(const Scene& scene, const ViewRays& v
   for (int j = 0; j < s; ++j)
     for (int i = 0; i < s; ++i) {
       // detector_point(det, view, col, row) of recon/phantom.hpp, same operation order
-      const double col = c + (i + 0.5) / s - 0.5, row = r + (j + 0.5) / s - 0.5;
+      // n-rooks rows: ray (i, j) at height (j s + i + 0.5) / s^2, so the s^2 rays sample s^2
+      // distinct heights (mean_transmission_view of recon/phantom.cpp, the same points)
+      const double col = c + (i + 0.5) / s - 0.5, row = r + (j * s + i + 0.5) / (s * s) - 0.5;
       const double ku = col - half_cols, kv = row - half_rows;
       const double q[3] = {(v.detector_center[0] + ku * v.u[0]) + kv * v.v[0],
                            (v.detector_center[1] + ku * v.u[1]) + kv * v.v[1],

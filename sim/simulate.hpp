@@ -3,7 +3,8 @@
 // Steps (simulate()):
 //  1. geometry: a circular cone-beam scan whose magnification gives the asked voxel size and
 //     whose detector just covers the sample (lab_geometry()), or the views of an existing scan;
-//  2. per view and pixel, the mean transmission over s x s sub-pixel rays and, with a focal
+//  2. per view and pixel, the mean transmission over s x s sub-pixel rays (s^2 distinct rows:
+//     recon/phantom.hpp mean_transmission_view) and, with a focal
 //     spot, over a 3 x 3 Gauss-Hermite quadrature of the Gaussian spot:
 //     T = sum_k w_k exp(-integral of mu along ray k) (recon/phantom.hpp: exact line integrals,
 //     a BVH skips the objects a ray cannot meet). On the CPU (transmission_view) or the GPU

@@ -190,6 +190,45 @@ TEST(FlatScene, WholeViewEqualsTransmissionView) {
   EXPECT_GT(dark, 50) << "the package must darken a good part of the detector (T < 0.9)";
 }
 
+// The pixel model's rows: a thin opaque slab lying along the rays (a bond gap seen edge-on),
+// centred on a row boundary, must project its thickness to within half the rows' quantum,
+// 1/s^2 pixel: s x s rays at s^2 distinct heights ("n-rooks"; recon/phantom.hpp). A square
+// s x s grid samples s heights, and at s = 2 read 0.55 px as 1.0 and 1.36 px as 1.0 (errors up
+// to 0.5 px: the bond gaps' thickness came in whole voxels, docs/accuracy.md). Both pixel
+// models, the CPU's mean_transmission_view and the GPU's flat::pixel_transmission on the host.
+TEST(FlatScene, ThinSlabAlongTheRaysProjectsItsThicknessToTheRowsQuantum) {
+  const double pitch = 0.01;  // mm at the object: magnification 2, 0.02 mm pixels
+  Detector det{3, 8, 2 * pitch, 2 * pitch};
+  ViewGeometry view;
+  view.source = {-1000, 0, 0};
+  view.detector_center = {1000, 0, 0};  // 8 rows: z = 0 is the boundary between rows 3 and 4
+  view.u = {0, 2 * pitch, 0};
+  view.v = {0, 0, -2 * pitch};
+  for (int s : {2, 4}) {
+    const double quantum = 1.0 / (s * s);  // pixel, per face
+    double worst_cpu = 0, worst_flat = 0;
+    for (double t : {0.3, 0.55, 0.9, 1.36, 1.84, 2.3, 2.7}) {  // slab thickness, pixels
+      const double h = 0.5 * t * pitch;
+      const Phantom ph({Object{Box{{-0.5, -1, -h}, {0.5, 1, h}}, 100.0, -1}});  // exp(-100): opaque
+      std::vector<float> cpu(std::size_t(det.cols) * det.rows), flat(cpu.size());
+      mean_transmission_view(ph, det, view, s, {{view.source, 1.0}}, cpu.data());
+      flat::transmissions_host(flat::make_scene(ph), flat::make_view_rays(det, view, s, 0), flat::kGpuMaxHits,
+                               flat.data());
+      double seen_cpu = 0, seen_flat = 0;  // opaque rows seen by the middle column, pixels
+      for (int r = 0; r < det.rows; ++r) {
+        seen_cpu += 1.0 - cpu[std::size_t(r) * det.cols + 1];
+        seen_flat += 1.0 - flat[std::size_t(r) * det.cols + 1];
+      }
+      worst_cpu = std::max(worst_cpu, std::abs(seen_cpu - t));
+      worst_flat = std::max(worst_flat, std::abs(seen_flat - t));
+    }
+    // Each face is off by at most half a quantum, both faces alike (symmetric slab): <= quantum.
+    EXPECT_LE(worst_cpu, quantum + 1e-3) << "s = " << s;
+    EXPECT_LE(worst_flat, quantum + 1e-3) << "s = " << s;
+    EXPECT_GT(worst_cpu, 0.2 * quantum) << "s = " << s << ": the slabs must not all fall on the samples";
+  }
+}
+
 TEST(FlatScene, ObjectsBeyondTheBoundSplitTheRayOverlapsBeyondItFail) {
   // ten separate spheres on the ray, a bound of 4: resolved in windows, exact
   std::vector<Object> row;
