@@ -24,6 +24,10 @@
 //     takes that level, and an end face at 50-100 % of its neighbour's level is taken whole
 //     (faces on plane boundaries: the deblurring leaves them low by the projection's
 //     nonlinear loss, and a low face plane leaves a dark plane of its own between the bumps);
+//     a void's radius is then set from the column's content balance (whole discs x sum h -
+//     the volume's content, less the median of that over the void-free columns, / the level):
+//     the blur keeps the sum, so the balance holds the void's whole volume where the dip
+//     measured in the volume misses the blur's tails, and then the column is fitted again;
 //  4. volume -= (model reconstructed) - (model voxelised, s^3 points per voxel): the model's
 //     reconstruction error, i.e. its streaks and edge ringing; the metal itself is unchanged.
 // On the CPU or the GPU as params.backend says (the FDK of step 2); the projector is the CPU's.
@@ -73,6 +77,7 @@ struct MetalColumn {
 struct MetalStreakReport {
   int columns = 0;          ///< metal columns in the model
   int voids = 0;            ///< voids cut out of them (MetalColumn::voids)
+  double void_volume_mm3 = 0; ///< their modelled volume after step 3's content balance, mm^3
   double seconds = 0;       ///< wall time
   double max_change = 0;    ///< largest |correction| applied outside the model, 1/mm
   double content_error = 0; ///< after step 3: max over planes of |model - volume content| / max content of the column

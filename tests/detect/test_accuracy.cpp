@@ -188,7 +188,7 @@ TEST(DetectAccuracy, FlipChip) {
 // The flip-chip preset's own layout, 2 x 2 dies (twice the bumps on a ray: the nonlinear loss
 // at the solder's bottom face is larger, and its plane came out of the deblurring at 74 % of
 // the solder level, outside the level snap; the end-face rule takes it whole), held-out seed 12,
-// FDK + metal correction only: recall 7/8, precision 8/10, median volume error 8.5 % (measured
+// FDK + metal correction only: recall 7/8, precision 8/10, median volume error 5.8 % (measured
 // 2026-11-28; plain FDK finds 2 of the 8).
 TEST(DetectAccuracy, FlipChipDefaultLayoutWithMetalCorrection) {
   test::SimCase c;
@@ -246,7 +246,8 @@ TEST(DetectAccuracy, HbmStack) {
 // VOIDSCAN_ACCURACY_PRESET (one preset), VOIDSCAN_ACCURACY_VIEWS, VOIDSCAN_ACCURACY_SS
 // (sub-rays), VOIDSCAN_ACCURACY_I0 (0: noise-free), VOIDSCAN_ACCURACY_PARAMS="name=value,..."
 // (more overrides), VOIDSCAN_ACCURACY_RECIPE=FILE (a recipe for the analysis),
-// VOIDSCAN_ACCURACY_MC=1 (also the FDK volume after the metal streak subtraction), VOIDSCAN_ACCURACY_SAVE=DIR (keep scans and volumes for DISABLED_Replay),
+// VOIDSCAN_ACCURACY_MC=1 (also the FDK volume after the metal streak subtraction; VOIDSCAN_ACCURACY_MC_MAX=X
+// its content-error bound, default kMaxMetalContentError), VOIDSCAN_ACCURACY_SAVE=DIR (keep scans and volumes for DISABLED_Replay),
 // VOIDSCAN_ACCURACY_VERBOSE=1|2 (matched pairs | every truth and found defect).
 TEST(DetectAccuracy, DISABLED_Tune) {
   std::vector<uint64_t> seeds = {1, 2};

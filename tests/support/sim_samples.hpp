@@ -8,6 +8,7 @@
 #pragma once
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -71,7 +72,10 @@ inline SimSample simulate_and_reconstruct(const SimCase& c, const std::filesyste
   s.fdk = reconstruct_scan(scan, scan_grid(scan), fp);
   if (c.metal_correction) {
     s.fdk_mc = s.fdk;
-    const MetalStreakReport mr = subtract_metal_streaks(scan.geometry, fp, detect::fit_metal_model(s.fdk_mc).columns, s.fdk_mc);
+    // VOIDSCAN_ACCURACY_MC_MAX: the content-error bound, for tuning (default kMaxMetalContentError)
+    const char* bound = std::getenv("VOIDSCAN_ACCURACY_MC_MAX");
+    const MetalStreakReport mr = subtract_metal_streaks(scan.geometry, fp, detect::fit_metal_model(s.fdk_mc).columns, s.fdk_mc,
+                                                        sp.supersample, bound ? std::atof(bound) : kMaxMetalContentError);
     std::printf("metal correction: %d columns, %d voids, content error %.3f, %s\n", mr.columns, mr.voids,
                 mr.content_error, mr.applied ? "applied" : "NOT applied");
   }
