@@ -28,7 +28,11 @@
 //     the volume's content, less the median of that over the void-free columns, / the level):
 //     the blur keeps the sum, so the balance holds the void's whole volume where the dip
 //     measured in the volume misses the blur's tails, and then the column is fitted again;
-//  4. volume -= (model reconstructed) - (model voxelised, s^3 points per voxel): the model's
+//  4. the columns' centres: one Gauss-Newton step of each against the volume over its wall
+//     band, from the model's reconstruction (a void pulls the fitted centre by a few
+//     hundredths of a voxel, which the wall's edge turns into a dark crescent beside the bump);
+//     the model is reconstructed again when a centre moved by 0.01 voxel or more;
+//  5. volume -= (model reconstructed) - (model voxelised, s^3 points per voxel): the model's
 //     reconstruction error, i.e. its streaks and edge ringing; the metal itself is unchanged.
 // On the CPU or the GPU as params.backend says (the FDK of step 2); the projector is the CPU's.
 // Tests: tests/detect/test_metal_model.cpp (planted bump array: fill spread before and after;
@@ -80,18 +84,18 @@ struct MetalStreakReport {
   double void_volume_mm3 = 0; ///< their modelled volume after step 3's content balance, mm^3
   double seconds = 0;       ///< wall time
   double max_change = 0;    ///< largest |correction| applied outside the model, 1/mm
-  double content_error = 0; ///< after step 3: max over planes of |model - volume content| / max content of the column
-  bool applied = false;     ///< step 4 done (content_error within the bound)
+  double content_error = 0; ///< of the final model (after step 4): max over planes of |model - volume content| / max content of the column
+  bool applied = false;     ///< step 5 done (content_error within the bound)
 };
 
-/// The model's content error above which step 4 is not done: the model does not hold the
+/// The model's content error above which step 5 is not done: the model does not hold the
 /// volume's metal, and subtracting its error adds streaks of its own. Measured 2026-11-28 on
 /// the flip-chip preset (docs/accuracy.md): 1.2-8.3 % where the correction helps (1-4 dies),
 /// 12.6-20.3 % where it does not (16 dies: 1466 -> 831 found for 48 true; 64 dies: 589 -> 4452).
 inline constexpr double kMaxMetalContentError = 0.10;
 
-/// Steps 1-4 on `vol` (reconstructed from `geometry` with `params`). No columns: nothing done.
-/// Step 4 only when the model's content error is at most `max_content_error` (report.applied).
+/// Steps 1-5 on `vol` (reconstructed from `geometry` with `params`). No columns: nothing done.
+/// Step 5 only when the model's content error is at most `max_content_error` (report.applied).
 MetalStreakReport subtract_metal_streaks(const Geometry& geometry, const FdkParams& params,
                                          std::vector<MetalColumn> columns, Volume& vol, int supersample = 2,
                                          double max_content_error = kMaxMetalContentError);

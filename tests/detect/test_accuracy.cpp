@@ -28,8 +28,9 @@ namespace {
 // 2026-11-28): FDK flip chip recall 4/13 = 0.31, precision 4/420 = 0.0095; FDK HBM stack
 // recall 3/6 = 0.5.
 constexpr double kFdkFlipChipRecall = 0.3, kFdkFlipChipPrecision = 0.009, kFdkHbmRecall = 0.45;
-// Flip chip, FDK after the metal streak subtraction: recall 12/13 = 0.92, precision 12/14 = 0.86.
-constexpr double kFdkMcFlipChipRecall = 0.9, kFdkMcFlipChipPrecision = 0.8;
+// Flip chip, FDK after the metal streak subtraction: recall 12/13 = 0.92 (target 0.95);
+// precision 12/12 meets the target.
+constexpr double kFdkMcFlipChipRecall = 0.9;
 
 /// Analyses `vol`, matches against `truth`, prints one row. With `structure`, expects the kind
 /// and the die ids of the truth; `structure_ok` (optional) says whether they were found.
@@ -175,12 +176,13 @@ TEST(DetectAccuracy, FlipChip) {
   // The report says so: every FDK die (2 per seed) carries the metal-streak note, no voxelised one.
   EXPECT_EQ(p.fdk_streak_notes, 4);
   EXPECT_EQ(p.vox_streak_notes, 0);
-  // FDK with the metal streaks subtracted (run --metal-correction): recall 12/13, precision 12/14,
-  // median volume error 0.08 on seeds 11 and 12 (docs/accuracy.md); the volume target is met,
-  // recall and precision are not (bounded just below what is achieved).
+  // FDK with the metal streaks subtracted (run --metal-correction): recall 12/13, precision 12/12,
+  // median volume error 0.04 on seeds 11 and 12 (docs/accuracy.md): precision and volume meet
+  // the targets; recall does not (bounded just below what is achieved; the miss is a 3.3 um
+  // underfill void 0.8 um under the die).
   ASSERT_TRUE(p.fdk_mc.has_value());
   EXPECT_GE(p.fdk_mc->void_recall, kFdkMcFlipChipRecall);
-  EXPECT_GE(p.fdk_mc->void_precision, kFdkMcFlipChipPrecision);
+  EXPECT_GE(p.fdk_mc->void_precision, 0.95);
   EXPECT_LE(p.fdk_mc->median_volume_error, 0.20);
   EXPECT_EQ(p.fdk_mc->wrong_die, 0);
 }
@@ -188,8 +190,8 @@ TEST(DetectAccuracy, FlipChip) {
 // The flip-chip preset's own layout, 2 x 2 dies (twice the bumps on a ray: the nonlinear loss
 // at the solder's bottom face is larger, and its plane came out of the deblurring at 74 % of
 // the solder level, outside the level snap; the end-face rule takes it whole), held-out seed 12,
-// FDK + metal correction only: recall 7/8, precision 8/10, median volume error 5.8 % (measured
-// 2026-11-28; plain FDK finds 2 of the 8).
+// FDK + metal correction only: recall 7/8, precision 8/8, median volume error 3.9 % (measured
+// 2026-11-28, fourth session; plain FDK finds 2 of the 8). Precision and volume meet the targets.
 TEST(DetectAccuracy, FlipChipDefaultLayoutWithMetalCorrection) {
   test::SimCase c;
   c.preset = "flip-chip";
@@ -200,7 +202,7 @@ TEST(DetectAccuracy, FlipChipDefaultLayoutWithMetalCorrection) {
   const MatchResult r = check(s.fdk_mc, s.truth, SampleKind::flip_chip, "flip-chip 2x2 fdk+mc");
   EXPECT_GE(r.voids_true, 8);
   EXPECT_GE(r.void_recall, 0.85);
-  EXPECT_GE(r.void_precision, 0.75);
+  EXPECT_GE(r.void_precision, 0.95);
   EXPECT_LE(r.median_volume_error, 0.20);
   EXPECT_EQ(r.wrong_die, 0);
 }
