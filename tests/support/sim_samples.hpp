@@ -81,6 +81,7 @@ inline SimSample simulate_and_reconstruct(const SimCase& c, const std::filesyste
   }
   s.truth = detect::read_truth(dir / "scan" / "truth.json");
   if (!keep.empty()) write_volume(keep / "fdk.mha", s.fdk, VolumeDtype::float32);
+  if (!keep.empty() && c.metal_correction) write_volume(keep / "fdk_mc.mha", s.fdk_mc, VolumeDtype::float32);
   s.simulate_s = std::chrono::duration<double>(t1 - t0).count();
   s.reconstruct_s = std::chrono::duration<double>(clock::now() - t1).count();
   return s;
