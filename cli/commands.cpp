@@ -387,15 +387,15 @@ int run_run(const DetectOptions& o, const ReconstructOptions& rec, const GlobalO
   for (const auto& f : files) out.protect(f);
 
   Volume vol = reconstruct(scan, rec, g);
-  // The streak model (vertical columns of one radius each) fits a flip chip's bumps; in a stack
-  // the TSVs and bumps of a tier join into columns of several radii and the correction misreads
-  // the structure (docs/accuracy.md): skipped there, with a warning.
+  // The streak model (vertical columns of discs: bumps, pillars, TSVs) fits a flip chip's bumps
+  // and a stack's bump-and-TSV columns (docs/accuracy.md); for other kinds it is skipped, with a
+  // warning.
   std::optional<MetalStreakReport> corrected;
   if (rec.metal_correction) {
     if (const detect::SampleKind kind = detect::structure_kind(vol, recipe, o.input);
-        kind != detect::SampleKind::flip_chip) {
-      spdlog::warn("--metal-correction: not applied: it models the bumps of a flip chip, and this volume reads as "
-                   "kind '{}'",
+        kind != detect::SampleKind::flip_chip && kind != detect::SampleKind::stack) {
+      spdlog::warn("--metal-correction: not applied: it models the bumps of a flip chip or a stack, and this volume "
+                   "reads as kind '{}'",
                    detect::to_string(kind));
     } else {
       const detect::MetalModel model = detect::fit_metal_model(vol);

@@ -7,16 +7,21 @@
 //     the fill level = median of the voxels in their boxes grown by 2 columns, interior planes,
 //     not next to metal;
 //  3. per component, over its box grown by 2 columns and its planes +- 2: the excess content
-//     of each plane (recon plane_content: sum of v - fill, unchanged by the blur);
+//     of each plane (recon plane_content: sum of v - background, unchanged by the blur); the
+//     background is the fill, or in a run of >= 3 planes within the metal where the box's
+//     non-metal median lies half way or more towards Si (a stack's TSV through a die), that;
 //  4. radius r = sqrt(content / (pi P)) in the plane of most content, P its plateau (upper
 //     quartile of v - fill over the component's voxels there); centre = median of the
-//     excess-weighted centroids of the planes holding at least half that content;
+//     excess-weighted centroids of the planes holding at least half that content; with solder
+//     and Cu, each plane classed by its peak and one radius per metal from its upper-quartile
+//     plane at that metal's level, kept per plane (MetalColumn::radii_mm) when 40 % off r (a
+//     stack's bumps and TSVs; a flip chip's pillar shares its bump's radius);
 //  5. a void inside the column: the interior's dip (>= 30 % below its plane's interior median),
 //     a sphere of the dip's deficit volume at its deficit-weighted centre; where there is one,
 //     the centre of step 4 again with the dip filled (a void pulls the centroids away from it),
 //     then the void again (recon/metal_streaks.cpp then sizes it from the column's content
 //     balance and refines the centre against the model's own reconstruction);
-//  6. per plane mu_k = content_k / (pi r^2): the start of recon's z deblurring; the materials'
+//  6. per plane mu_k = content_k / (pi r_k^2): the start of recon's z deblurring; the materials'
 //     levels (solder, Cu) the deblurred planes snap to.
 // Test: tests/detect/test_metal_model.cpp.
 #pragma once

@@ -52,7 +52,8 @@ Phantom column_phantom(const std::vector<MetalColumn>& columns, const VolumeGrid
     for (std::size_t p = 0; p < c.mu.size(); ++p) {
       if (!(c.mu[p] > 0)) continue;
       const double z = g.voxel_center(0, 0, double(c.k0) + double(p)).z;
-      objects.push_back({Cylinder{c.center_x_mm, c.center_y_mm, c.radius_mm, z - 0.5 * g.sz, z + 0.5 * g.sz}, c.mu[p], -1});
+      objects.push_back(
+          {Cylinder{c.center_x_mm, c.center_y_mm, plane_radius_mm(c, p), z - 0.5 * g.sz, z + 0.5 * g.sz}, c.mu[p], -1});
     }
   for (const MetalColumn& c : columns)
     for (const MetalVoid& h : c.voids) objects.push_back({Sphere{h.center_mm, h.radius_mm}, 0.0, -1});
@@ -146,12 +147,13 @@ double refine_centres(std::vector<MetalColumn>& columns, const Volume& vol, cons
   for (MetalColumn& c : columns) {
     if (c.mu.empty()) continue;
     const double top = *std::max_element(c.mu.begin(), c.mu.end());
-    const double ci = (c.center_x_mm - origin.x) / g.sx, cj = (c.center_y_mm - origin.y) / g.sy, r = c.radius_mm / g.sx;
+    const double ci = (c.center_x_mm - origin.x) / g.sx, cj = (c.center_y_mm - origin.y) / g.sy;
     double axx = 0, axy = 0, ayy = 0, bx = 0, by = 0;
     for (std::size_t p = 0; p < c.mu.size(); ++p) {
       if (!(top > 0) || !(c.mu[p] >= 0.5 * top)) continue;
       const int k = c.k0 + int(p);
       if (k < 0 || k >= g.nz) continue;
+      const double r = plane_radius_mm(c, p) / g.sx;
       for (int j = std::max(1, c.j0); j <= std::min(g.ny - 2, c.j1); ++j)
         for (int i = std::max(1, c.i0); i <= std::min(g.nx - 2, c.i1); ++i) {
           if (std::abs(std::hypot(i - ci, j - cj) - r) > 2) continue;
@@ -189,7 +191,10 @@ MetalStreakReport subtract_metal_streaks(const Geometry& geometry, const FdkPara
   if (columns.empty()) return report;
   const auto t0 = std::chrono::steady_clock::now();
   const VolumeGrid& g = vol.grid;
-  auto disc_area = [&](const MetalColumn& c) { return std::numbers::pi * (c.radius_mm / g.sx) * (c.radius_mm / g.sy); };
+  auto disc_area = [&](const MetalColumn& c, std::size_t p) {  // voxels
+    const double r = plane_radius_mm(c, p);
+    return std::numbers::pi * (r / g.sx) * (r / g.sy);
+  };
   // The FDK's response in z: a one-plane disc of the first column, in its plane of most content.
   constexpr int kTaps = 3;
   std::vector<double> h(2 * kTaps + 1, 0.0);
@@ -201,16 +206,17 @@ MetalStreakReport subtract_metal_streaks(const Geometry& geometry, const FdkPara
     const std::vector<float> rec = reconstruct_model(column_phantom({probe}, g), geometry, params, g, supersample);
     for (int d = -kTaps; d <= kTaps; ++d)
       h[std::size_t(d + kTaps)] =
-          plane_content(rec, g, probe.k0 + int(top) + d, probe.i0, probe.i1, probe.j0, probe.j1, 0.0) / disc_area(probe);
+          plane_content(rec, g, probe.k0 + int(top) + d, probe.i0, probe.i1, probe.j0, probe.j1, 0.0) /
+          disc_area(probe, std::size_t(top));
   }
   // Per column: the plane profile that, blurred so, gives the volume's content.
   // (The deblurring starts from the column's mu as detect/metal_model.cpp set it, every time.)
   std::vector<std::vector<double>> start;
   for (const MetalColumn& c : columns) start.push_back(c.mu);
   auto fit = [&](MetalColumn& c, const std::vector<double>& mu0) {
-    c.mu = mu0;
-    std::vector<double> m(c.content.size());
-    for (std::size_t p = 0; p < m.size(); ++p) m[p] = c.content[p] / disc_area(c);
+    // Deblurred as content (disc area x mu): the discs' areas may differ between planes.
+    std::vector<double> x(c.content.size()), m(c.content.begin(), c.content.end());
+    for (std::size_t p = 0; p < x.size(); ++p) x[p] = p < mu0.size() ? mu0[p] * disc_area(c, p) : 0.0;
     // The discs are whole where a void is modelled: its missing content goes back into the
     // target (its cross-section in each plane, at the level it displaces).
     for (const MetalVoid& hole : c.voids) {
@@ -219,13 +225,27 @@ MetalStreakReport subtract_metal_streaks(const Geometry& geometry, const FdkPara
       for (std::size_t p = 0; p < m.size(); ++p) {
         const double dz = double(p) - kc;
         if (std::abs(dz) < rz)
-          m[p] += hole.level * std::numbers::pi * (hole.radius_mm * hole.radius_mm / (g.sx * g.sy)) *
-                  (1 - dz * dz / (rz * rz)) / disc_area(c);
+          m[p] += hole.level * std::numbers::pi * (hole.radius_mm * hole.radius_mm / (g.sx * g.sy)) * (1 - dz * dz / (rz * rz));
       }
     }
-    deblur(c.mu, m, h);
+    deblur(x, m, h);
+    c.mu.resize(x.size());
+    for (std::size_t p = 0; p < x.size(); ++p) c.mu[p] = x[p] / disc_area(c, p);
     flatten_plateaus(c.mu);
     snap_to_levels(c.mu, c.levels);
+    // Where the disc's radius changes (an HBM stack's bump, r 3.5 um, onto its TSV, r 1.5 um),
+    // the deblurring undershoots at the large step of content: a plane far below both its
+    // neighbours, each at a material's level, there is taken as its own part's level (the first
+    // TSV plane came out empty). Where the radius does not change, a low plane between two
+    // levels is kept (a face inside the plane: the planted bumps' solder-pad plane reads 5.0).
+    auto at_level = [&](double x) { return std::find(c.levels.begin(), c.levels.end(), x) != c.levels.end(); };
+    for (std::size_t p = 1; p + 1 < c.mu.size(); ++p) {
+      const double lo = c.mu[p - 1], hi = c.mu[p + 1];
+      const bool same_lo = plane_radius_mm(c, p - 1) == plane_radius_mm(c, p),
+                 same_hi = plane_radius_mm(c, p + 1) == plane_radius_mm(c, p);
+      if (same_lo == same_hi || !at_level(lo) || !at_level(hi) || !(c.mu[p] < 0.5 * std::min(lo, hi))) continue;
+      c.mu[p] = same_hi ? hi : lo;
+    }
   };
   for (std::size_t n = 0; n < columns.size(); ++n) fit(columns[n], start[n]);
   // Void volumes from the content balance: the blur moves content between planes but keeps its
@@ -237,10 +257,10 @@ MetalStreakReport subtract_metal_streaks(const Geometry& geometry, const FdkPara
   double hsum = 0;
   for (double x : h) hsum += x;
   auto excess = [&](const MetalColumn& c) {  // 1/mm x voxels
-    double mu = 0, content = 0;
-    for (double x : c.mu) mu += x;
+    double discs = 0, content = 0;
+    for (std::size_t p = 0; p < c.mu.size(); ++p) discs += c.mu[p] * disc_area(c, p);
     for (double x : c.content) content += x;
-    return hsum * mu * disc_area(c) - content;
+    return hsum * discs - content;
   };
   std::vector<double> intact;
   for (const MetalColumn& c : columns)

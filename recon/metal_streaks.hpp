@@ -16,7 +16,8 @@
 //     FDK parameters onto the volume's grid;
 //  3. z deblurring with the FDK's own response: a one-plane disc of the first column is
 //     reconstructed, its content in the planes around gives the kernel h (7 taps); per column,
-//     mu >= 0 with h * mu closest to the volume's content (projected Landweber, 100 steps:
+//     content (disc area x mu, the areas may differ between planes) >= 0 whose blur by h is
+//     closest to the volume's content (projected Landweber, 100 steps:
 //     early stopping regularises the kernel's null at the plane frequency), so that the
 //     model's reconstruction has the volume's metal, plane by plane, with sharp z edges (the
 //     voids' content added back first, so the discs are whole where a void is cut out); then
@@ -24,6 +25,8 @@
 //     takes that level, and an end face at 50-100 % of its neighbour's level is taken whole
 //     (faces on plane boundaries: the deblurring leaves them low by the projection's
 //     nonlinear loss, and a low face plane leaves a dark plane of its own between the bumps);
+//     where the disc's radius changes (bump onto TSV), a plane far below both neighbours at a
+//     level takes its own part's level (the deblurring's undershoot at the step);
 //     a void's radius is then set from the column's content balance (whole discs x sum h -
 //     the volume's content, less the median of that over the void-free columns, / the level):
 //     the blur keeps the sum, so the balance holds the void's whole volume where the dip
@@ -36,7 +39,8 @@
 //     reconstruction error, i.e. its streaks and edge ringing; the metal itself is unchanged.
 // On the CPU or the GPU as params.backend says (the FDK of step 2); the projector is the CPU's.
 // Tests: tests/detect/test_metal_model.cpp (planted bump array: fill spread before and after;
-// a void in a bump), tests/detect/test_accuracy.cpp (the flip-chip preset, 2 x 1 and 2 x 2 dies).
+// a void in a bump; bumps on TSVs), tests/detect/test_accuracy.cpp (the flip-chip preset, 2 x 1
+// and 2 x 2 dies; the HBM preset, 2 tiers), tests/cli/test_detect_cli.cpp (run on both kinds).
 #pragma once
 #include <vector>
 
@@ -66,7 +70,15 @@ struct MetalColumn {
   std::vector<double> levels;
   std::vector<MetalVoid> voids;  ///< inside the column, cut out of its discs
   int i0 = 0, i1 = -1, j0 = 0, j1 = -1;  ///< the columns plane_content sums over (grid indices, inclusive)
+  /// Per plane from k0: the disc's radius, mm, where the column's parts differ (an HBM stack's
+  /// bump, r 3.5 um, over a TSV, r 1.5 um); empty: radius_mm in every plane.
+  std::vector<double> radii_mm;
 };
+
+/// The disc radius of column `c` in its plane p (from k0), mm.
+[[nodiscard]] inline double plane_radius_mm(const MetalColumn& c, std::size_t p) {
+  return p < c.radii_mm.size() ? c.radii_mm[p] : c.radius_mm;
+}
 
 /// Excess content of plane k over columns [i0, i1] x [j0, j1]: the sum of (v - fill), 1/mm x
 /// voxels. Linear in v: the reconstruction's blur moves attenuation, it does not change its sum.

@@ -222,9 +222,10 @@ TEST_F(DetectCli, RunReconstructsKeepsTheVolumeAndDetects) {
 }
 
 // run --metal-correction: applied to a flip chip (the simulator's preset, one die, 180 views:
-// the log names the modelled columns and the streak note is gone from its die), refused with a
-// warning for any other kind (a generic cylinder: the same hole found as without the option).
-TEST_F(DetectCli, RunMetalCorrectionOnAFlipChipOnly) {
+// the log names the modelled columns and the streak note is gone from its die) and to a stack
+// (the HBM preset, two tiers: 16 bump-and-TSV columns, read as a stack of two dies), refused
+// with a warning for any other kind (a generic cylinder: the same hole found as without it).
+TEST_F(DetectCli, RunMetalCorrectionOnFlipChipsAndStacksOnly) {
   const fs::path scan = dir_ / "fc";
   const test::Outcome sim = test::run_voidscan(
       "simulate --preset flip-chip --param die_cols=1 --param die_rows=1 --seed 4 --views 180 --device cpu -o " +
@@ -249,6 +250,22 @@ TEST_F(DetectCli, RunMetalCorrectionOnAFlipChipOnly) {
   EXPECT_EQ(j["sample"]["metal_correction"]["columns"], 16);
   EXPECT_GE(j["sample"]["metal_correction"]["voids"].get<int>(), 0);
   EXPECT_TRUE(json::parse(test::read_text(dir_ / "plain" / "report.json"))["sample"]["metal_correction"].is_null());
+
+  // a stack
+  const fs::path hbm = dir_ / "hbm";
+  const test::Outcome sim2 = test::run_voidscan(
+      "simulate --preset hbm-stack --param layers=2 --seed 4 --views 180 --device cpu -o " + hbm.string(), dir_.path());
+  ASSERT_EQ(sim2.code, 0) << sim2.err;
+  const Outcome stack = voidscan("run " + (hbm / "scan.json").string() + " -o " + (dir_ / "hbm_mc").string() +
+                                 " --device cpu --metal-correction --log-level info");
+  ASSERT_TRUE(stack.code == 0 || stack.code == 1) << stack.err;
+  EXPECT_NE(stack.err.find("metal columns modelled"), std::string::npos) << stack.err;
+  const json js = json::parse(test::read_text(dir_ / "hbm_mc" / "report.json"));
+  EXPECT_EQ(js["sample"]["kind"], "stack");
+  EXPECT_EQ(js["dies"].size(), 2u) << js["dies"].dump(1);
+  ASSERT_TRUE(js["sample"]["metal_correction"].is_object()) << js["sample"].dump(1);
+  EXPECT_EQ(js["sample"]["metal_correction"]["applied"], true);
+  EXPECT_EQ(js["sample"]["metal_correction"]["columns"], 16);  // 4 x 4 bumps, each tier's on one TSV column
 
   // a generic sample: warned, not corrected, the hole found as ever
   const Phantom phantom({{Cylinder{0, 0, 3.0, -2.0, 2.0}, 0.02}, {Sphere{{0.5, -0.5, 0}, 1.0}, 0.0}});

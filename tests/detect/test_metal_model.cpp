@@ -169,6 +169,77 @@ TEST(MetalStreaks, FittedBumpModelTakesTheStreaksAwayAndKeepsTheVoid) {
   EXPECT_LT(void_after, kFill - 0.05);
 }
 
+// An HBM-like column: 4 x 4 solder bumps (r 4 um) in an NCF tier, each on a Cu TSV (r 2 um)
+// through the Si die above. The model must give each part its radius (one radius per column
+// gave every TSV plane the bump's and took the die's Si as metal: the corrected die darkened,
+// its 10th percentile 0.28 -> 0.11 /mm on the HBM preset) and keep the column continuous where
+// the radius changes. Asserts: 16 columns holding their TSVs, the bump planes' radius within
+// 0.3 um of 4, the TSV planes' within 0.5 um of 2; the correction applied; the NCF between the
+// bumps (>= 3 um from them) no more spread than 2 x the noise after and at least 2 x less than
+// before. Measured 2026-11-28: TSV radius 1.60 um (its level is the histogram's Cu peak, which
+// thin blurred TSVs lift: the content is right, its split into level and radius is not), NCF
+// spread 0.106 -> 0.016 /mm, and the die's Si 0.029 -> 0.038 /mm (one radius: 0.042): the
+// correction does not yet clean the TSVs' own streaks in the Si (bounded at 1.5 x; a known
+// limit, docs/accuracy.md).
+TEST(MetalStreaks, BumpOnTsvColumnsTakeARadiusPerPart) {
+  constexpr double kBumpR = 4 * kUm, kTsvR = 2 * kUm, kZTier = -4.5 * kUm, kZDie = 1.5 * kUm, kZTop = 14 * kUm;
+  std::vector<Object> objects;
+  objects.push_back({Box{{-40 * kUm, -40 * kUm, -6 * kUm}, {40 * kUm, 40 * kUm, kZDie}}, kFill});  // the tier (NCF)
+  objects.push_back({Box{{-40 * kUm, -40 * kUm, kZDie}, {40 * kUm, 40 * kUm, kZTop}}, kSi});      // the die
+  std::vector<Vec3> axes;
+  for (int a = 0; a < 4; ++a)
+    for (int b = 0; b < 4; ++b) axes.push_back({(a - 1.5) * kPitch, (b - 1.5) * kPitch, 0});
+  for (const Vec3& c : axes) {
+    objects.push_back({Cylinder{c.x, c.y, kBumpR, kZTier, kZDie}, kSolder});
+    objects.push_back({Cylinder{c.x, c.y, kTsvR, kZDie, kZTop}, 9.8});  // Cu at the HBM preset's level
+  }
+  const Scanner scanner;
+  const VolumeGrid& grid = scanner.grid;
+  Volume vol = scanner.scan(Phantom(objects));
+  test::add_gaussian_noise(vol.data, kNoise, 5);
+  const detect::MetalModel model = detect::fit_metal_model(vol);
+  ASSERT_EQ(model.columns.size(), axes.size());
+  for (const MetalColumn& c : model.columns) {
+    int tsv_planes = 0;
+    for (std::size_t p = 0; p < c.mu.size(); ++p) {
+      const double z = grid.voxel_center(0, 0, double(c.k0 + int(p))).z;
+      if (!(c.mu[p] > 0)) continue;
+      if (z > kZTier + 1.5 * kUm && z < kZDie - 1.5 * kUm) EXPECT_NEAR(plane_radius_mm(c, p), kBumpR, 0.3 * kUm) << z;
+      if (z > kZDie + 1.5 * kUm && z < kZTop - 1.5 * kUm) {
+        EXPECT_NEAR(plane_radius_mm(c, p), kTsvR, 0.5 * kUm) << z;
+        ++tsv_planes;
+      }
+    }
+    EXPECT_GE(tsv_planes, 8) << "the TSV is part of the column";
+  }
+  // Spread of a layer's voxels at least `clear` from every column's metal, in planes [z0, z1].
+  auto spread = [&](const Volume& v, double z0, double z1, double r, double clear) {
+    std::vector<double> vals;
+    for (int k = 0; k < grid.nz; ++k)
+      for (int j = 0; j < grid.ny; ++j)
+        for (int i = 0; i < grid.nx; ++i) {
+          const Vec3 q = grid.voxel_center(i, j, k);
+          if (q.z < z0 || q.z > z1 || std::abs(q.x) > 35 * kUm || std::abs(q.y) > 35 * kUm) continue;
+          double dmin = 1e9;
+          for (const Vec3& c : axes) dmin = std::min(dmin, std::hypot(q.x - c.x, q.y - c.y) - r);
+          if (dmin >= clear) vals.push_back(v.data[(std::size_t(k) * grid.ny + j) * grid.nx + i]);
+        }
+    return robust_sigma(vals);
+  };
+  const double si_before = spread(vol, kZDie + 1.5 * kUm, kZTop - 1.5 * kUm, kTsvR, 2.5 * kUm);
+  const double ncf_before = spread(vol, kZTier + 1.5 * kUm, kZDie - 1.5 * kUm, kBumpR, 3 * kUm);
+  const MetalStreakReport report = subtract_metal_streaks(scanner.geometry, scanner.params, model.columns, vol);
+  EXPECT_TRUE(report.applied) << report.content_error;
+  const double si_after = spread(vol, kZDie + 1.5 * kUm, kZTop - 1.5 * kUm, kTsvR, 2.5 * kUm);
+  const double ncf_after = spread(vol, kZTier + 1.5 * kUm, kZDie - 1.5 * kUm, kBumpR, 3 * kUm);
+  std::printf("bump-on-TSV columns: Si spread %.4f -> %.4f /mm, NCF spread %.4f -> %.4f (noise %.3f); content error "
+              "%.3f\n",
+              si_before, si_after, ncf_before, ncf_after, kNoise, report.content_error);
+  EXPECT_LE(si_after, 1.5 * si_before);
+  EXPECT_LE(ncf_after, 2 * kNoise);
+  EXPECT_GE(ncf_before, 2 * ncf_after);
+}
+
 // A void inside a bump (radius 2 um, 1.5 um off the axis of one bump) is a hole in metal 200 x
 // denser than the fill: the model must cut it out of its discs (and not let it pull the disc
 // centre, whose error would leave a crescent beside the bump). Asserts: one modelled void, in
