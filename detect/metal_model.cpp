@@ -120,17 +120,20 @@ MetalModel fit_metal_model(const Volume& vol) {
 
   // The fill around the metal.
   std::vector<double> around;
+  // Metal within one column in the plane (the partial-volume rim: not fill); i, j inside by 1.
+  auto next_to_metal = [&](int i, int j, int k) {
+    for (int dj = -1; dj <= 1; ++dj)
+      for (int di = -1; di <= 1; ++di)
+        if (mask[idx(i + di, j + dj, k)]) return true;
+    return false;
+  };
   for (std::uint32_t l = 1; l <= n; ++l) {
     const Box3& b = boxes[l];
     if (b.count < 8) continue;
     for (int k = b.k0 + 1; k < b.k1; ++k)
       for (int j = std::max(1, b.j0 - 2); j <= std::min(g.ny - 2, b.j1 + 2); ++j)
-        for (int i = std::max(1, b.i0 - 2); i <= std::min(g.nx - 2, b.i1 + 2); ++i) {
-          bool next_to_metal = false;  // partial-volume rim: not fill
-          for (int dj = -1; dj <= 1; ++dj)
-            for (int di = -1; di <= 1; ++di) next_to_metal = next_to_metal || lab[idx(i + di, j + dj, k)] != 0;
-          if (!next_to_metal) around.push_back(v[idx(i, j, k)]);
-        }
+        for (int i = std::max(1, b.i0 - 2); i <= std::min(g.nx - 2, b.i1 + 2); ++i)
+          if (!next_to_metal(i, j, k)) around.push_back(v[idx(i, j, k)]);
   }
   if (around.empty()) return out;
   const double fill = median_of(around);
@@ -158,12 +161,8 @@ MetalModel fit_metal_model(const Volume& vol) {
       for (int k = std::max(c.k0, b.k0); k <= std::min(k1, b.k1); ++k) {
         std::vector<double> bg;
         for (int j = std::max(1, c.j0); j <= std::min(g.ny - 2, c.j1); ++j)
-          for (int i = std::max(1, c.i0); i <= std::min(g.nx - 2, c.i1); ++i) {
-            bool next_to_metal = false;
-            for (int dj = -1; dj <= 1; ++dj)
-              for (int di = -1; di <= 1; ++di) next_to_metal = next_to_metal || mask[idx(i + di, j + dj, k)] != 0;
-            if (!next_to_metal) bg.push_back(v[idx(i, j, k)]);
-          }
+          for (int i = std::max(1, c.i0); i <= std::min(g.nx - 2, c.i1); ++i)
+            if (!next_to_metal(i, j, k)) bg.push_back(v[idx(i, j, k)]);
         if (bg.size() < 8) continue;
         const std::size_t p = std::size_t(k - c.k0);
         local[p] = median_of(bg);
@@ -244,9 +243,9 @@ MetalModel fit_metal_model(const Volume& vol) {
     c.center_y_mm = centre.y;
     c.radius_mm = r * g.sx;
     // Parts of different radius: with solder and Cu, each plane is of the metal its peak is
-    // nearer to, runs of planes of one metal are a part, and a part's radius comes from its
-    // plane of most content at that metal's level. Kept when some part's radius is 40 % off r
-    // (an HBM stack: bumps r 3.5 um, TSVs r 1.5 um; a flip chip's pillar and solder share r).
+    // nearer to, and each metal's planes take one radius (below). Kept when a metal's radius is
+    // 40 % off r (an HBM stack: bumps r 3.5 um, TSVs r 1.5 um; a flip chip's pillar and solder
+    // share r).
     if (mat.solder >= 0 && mat.cu >= 0 && mat.cu != mat.solder) {
       const double mid = 0.5 * (mat.level(mat.solder) + mat.level(mat.cu));
       std::vector<int> metal_of(c.content.size(), -1);
