@@ -8,14 +8,16 @@
 //      widths in u (the noise width of a class is ~sigma / v there).
 //   3. Peaks of the smoothed histogram with a basin of at least min_fraction of the voxels and
 //      a prominence of at least a third of their height are the classes; of two peaks less
-//      than 4 sigma apart, the one with fewer voxels goes (noise maxima of a small volume).
+//      than 4 sigma apart, the one with fewer voxels goes (noise maxima of a small volume);
+//      with a peak at 0 (within 4 sigma), peaks below -4 sigma go (no material attenuates less
+//      than air: an artefact's, e.g. metal over-corrected at a few column centres).
 //   4. Between two neighbouring peaks, the threshold is Otsu's (Otsu 1979) with valley emphasis
 //      (Ng 2006) on that stretch of the histogram (ITK's OtsuMultipleThresholdsCalculator).
 //   5. Roles: the lowest peak is air when it lies near 0 (below half the next peak); metals are
 //      the peaks above 4x the highest low-Z peak below the largest ratio jump; among the low-Z
 //      peaks the lower is fill (underfill, mold, substrate, NCF) and the upper Si; among metals
 //      the lower is Cu and the upper solder. A single low-Z peak is Si (and the generic object).
-// Tests: through analyze(), tests/detect/test_analyze.cpp, test_accuracy.cpp, test_htc2022_detect.cpp.
+// Tests: tests/detect/test_materials.cpp; through analyze(), tests/detect/test_analyze.cpp, test_accuracy.cpp, test_htc2022_detect.cpp.
 #pragma once
 #include <optional>
 #include <vector>
