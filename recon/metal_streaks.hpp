@@ -14,9 +14,12 @@
 //     the model's edges make the same partial-volume nonlinearity as the scan's metal (it
 //     streaks the planes where solder meets Cu or the substrate); reconstruct with the scan's
 //     FDK parameters onto the volume's grid;
-//  3. z deblurring with the FDK's own response: a one-plane disc of the first column is
-//     reconstructed, its content in the planes around gives the kernel h (7 taps); per column,
-//     content (disc area x mu, the areas may differ between planes) >= 0 whose blur by h is
+//  3. z deblurring with the FDK's own response, which varies with height and distance from
+//     the axis (cone beam: centre tap 0.99 near the central plane, 0.77 at 40 um above it and
+//     32 um off the axis): one reconstruction of one-plane discs (mu 1, every column, the same
+//     planes 12 apart) gives each column's kernel (7 taps) at those planes, interpolated
+//     between them; per column, content (disc area x mu, the areas may differ between planes)
+//     >= 0 whose blur by its planes' kernels is
 //     closest to the volume's content (projected Landweber, 100 steps:
 //     early stopping regularises the kernel's null at the plane frequency), so that the
 //     model's reconstruction has the volume's metal, plane by plane, with sharp z edges (the
@@ -27,12 +30,15 @@
 //     nonlinear loss, and a low face plane leaves a dark plane of its own between the bumps);
 //     where the disc's radius changes (bump onto TSV), a plane far below both neighbours at a
 //     level takes its own part's level (the deblurring's undershoot at the step);
-//     a void's radius is then set from the column's content balance (whole discs x sum h -
-//     the volume's content, less the median of that over the void-free columns, / the level):
+//     a void's radius is then set from the column's content balance (whole discs x their
+//     kernels' sums - the volume's content, less the median of that over the void-free
+//     columns, / the level; the discs count whole between planes at the void's level, where a
+//     void filling most of its bump left them low):
 //     the blur keeps the sum, so the balance holds the void's whole volume where the dip
 //     measured in the volume misses the blur's tails, and then the column is fitted again;
 //  4. the columns' centres: one Gauss-Newton step of each against the volume over its wall
-//     band, from the model's reconstruction (a void pulls the fitted centre by a few
+//     band (planes whose content the model misses by 2 % or more left out: an unmodelled
+//     void), from the model's reconstruction (a void pulls the fitted centre by a few
 //     hundredths of a voxel, which the wall's edge turns into a dark crescent beside the bump);
 //     the model is reconstructed again when a centre moved by 0.01 voxel or more;
 //  5. volume -= (model reconstructed) - (model voxelised, s^3 points per voxel): the model's
