@@ -207,7 +207,7 @@ MetalModel fit_metal_model(const Volume& vol) {
         break;
       }
     if (!(plateau > 0)) continue;
-    const double r = std::sqrt(*top / (std::numbers::pi * plateau));  // voxels
+    double r = std::sqrt(*top / (std::numbers::pi * plateau));  // voxels
     std::vector<double> full_i, full_j;
     for (std::size_t p = 0; p < c.content.size(); ++p)
       if (c.content[p] >= 0.5 * *top) full_i.push_back(ci[p]), full_j.push_back(cj[p]);
@@ -234,6 +234,27 @@ MetalModel fit_metal_model(const Volume& vol) {
       }
       if (!fi.empty()) {
         cen_i = median_of(fi), cen_j = median_of(fj);
+        // The radius again, from the fullest plane with its interior at the plane's metal level
+        // (the 90th percentile of the interior: a void filling most of the bump empties the
+        // interior median, and its cap reaches the plane of most content; a 3 um void in a 5 um
+        // bump gave r 4.85 and the content balance, over discs too small, 72 um3 for 113).
+        double amax = *top;
+        for (std::size_t p = 0; p < c.content.size(); ++p) {
+          if (c.content[p] < 0.5 * *top) continue;
+          const int k = c.k0 + int(p);
+          std::vector<double> in;
+          double rest = 0;
+          for (int j = c.j0; j <= c.j1; ++j)
+            for (int i = c.i0; i <= c.i1; ++i) {
+              const double x = double(v[idx(i, j, k)]) - fill;
+              if ((i - cen_i) * (i - cen_i) + (j - cen_j) * (j - cen_j) <= rin * rin) in.push_back(x);
+              else rest += x;
+            }
+          if (in.empty()) continue;
+          const double level = std::min(quantile_of(in, 0.9), plateau);
+          amax = std::max(amax, rest + level * double(in.size()));
+        }
+        r = std::sqrt(amax / (std::numbers::pi * plateau));
         c.voids.clear();
         find_void(vol, c, b, plateau, fill, cen_i, cen_j, r);
       }

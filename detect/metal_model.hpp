@@ -19,7 +19,9 @@
 //  5. a void inside the column: the interior's dip (>= 30 % below its plane's interior median),
 //     a sphere of the dip's deficit volume at its deficit-weighted centre; where there is one,
 //     the centre of step 4 again with the dip filled (a void pulls the centroids away from it),
-//     then the void again (recon/metal_streaks.cpp then sizes it from the column's content
+//     the radius again from the fullest plane with its interior at the 90th percentile of its
+//     values (a void filling most of the bump reaches the plane of most content), then the
+//     void again (recon/metal_streaks.cpp then sizes it from the column's content
 //     balance and refines the centre against the model's own reconstruction);
 //  6. per plane mu_k = content_k / (pi r_k^2): the start of recon's z deblurring; the materials'
 //     levels (solder, Cu) the deblurred planes snap to.

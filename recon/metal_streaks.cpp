@@ -316,20 +316,20 @@ MetalStreakReport subtract_metal_streaks(const Geometry& geometry, const FdkPara
   // bump: the interior median it is measured against is the void's own) leaves the fit's discs
   // below their level around it (HBM seed 3: a 4.8 um void in a 7 um bump, 4 planes at 18.6 for
   // 27.2), and a balance over those discs finds no more void than was modelled. So the discs
-  // count whole where they are: planes below the void's level between two planes at it, in the
-  // run of planes of the void's radius around the void's plane.
+  // count whole where they are: a plane below the void's level, within a bump radius of the
+  // void's plane, between two planes at that level in its run of planes of one radius.
   auto whole_mu = [&](const MetalColumn& c, std::size_t p) {
     if (c.voids.empty()) return c.mu[p];
     const MetalVoid& hole = c.voids.front();
-    const long kc = std::lround((hole.center_mm.z - g.voxel_center(0, 0, double(c.k0)).z) / g.sz);
-    if (kc < 0 || kc >= long(c.mu.size()) || c.mu[p] >= hole.level) return c.mu[p];
-    const double rc = plane_radius_mm(c, std::size_t(kc));
-    long lo = kc, hi = kc;
-    while (lo >= 0 && plane_radius_mm(c, std::size_t(lo)) == rc && c.mu[std::size_t(lo)] != hole.level) --lo;
-    while (hi < long(c.mu.size()) && plane_radius_mm(c, std::size_t(hi)) == rc && c.mu[std::size_t(hi)] != hole.level) ++hi;
+    const double kc = (hole.center_mm.z - g.voxel_center(0, 0, double(c.k0)).z) / g.sz;
+    if (c.mu[p] >= hole.level || std::abs(double(p) - kc) > plane_radius_mm(c, p) / g.sz) return c.mu[p];
+    const double rp = plane_radius_mm(c, p);
+    long lo = long(p), hi = long(p);
+    while (lo >= 0 && plane_radius_mm(c, std::size_t(lo)) == rp && c.mu[std::size_t(lo)] != hole.level) --lo;
+    while (hi < long(c.mu.size()) && plane_radius_mm(c, std::size_t(hi)) == rp && c.mu[std::size_t(hi)] != hole.level) ++hi;
     const bool bounded = lo >= 0 && hi < long(c.mu.size()) && c.mu[std::size_t(lo)] == hole.level &&
                          c.mu[std::size_t(hi)] == hole.level;
-    return bounded && long(p) > lo && long(p) < hi ? hole.level : c.mu[p];
+    return bounded ? hole.level : c.mu[p];
   };
   auto excess = [&](std::size_t n) {  // 1/mm x voxels
     const MetalColumn& c = columns[n];

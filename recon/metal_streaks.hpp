@@ -45,8 +45,9 @@
 //     reconstruction error, i.e. its streaks and edge ringing; the metal itself is unchanged.
 // On the CPU or the GPU as params.backend says (the FDK of step 2); the projector is the CPU's.
 // Tests: tests/detect/test_metal_model.cpp (planted bump array: fill spread before and after;
-// a void in a bump; bumps on TSVs), tests/detect/test_accuracy.cpp (the flip-chip preset, 2 x 1
-// and 2 x 2 dies; the HBM preset, 2 tiers), tests/cli/test_detect_cli.cpp (run on both kinds).
+// a void in a bump, one filling most of its bump; bumps on TSVs), tests/detect/test_accuracy.cpp
+// (the flip-chip preset, 2 x 1 and 2 x 2 dies; the HBM preset, 2 tiers, held out and seed 3),
+// tests/cli/test_detect_cli.cpp (run on both kinds).
 #pragma once
 #include <vector>
 

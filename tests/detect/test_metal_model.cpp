@@ -298,9 +298,10 @@ TEST(MetalStreaks, VoidInABumpIsModelled) {
               "void %.1f um3 (true %.1f)\n",
               raw_centre, centre_after, centre_without, raw, after, no_void_model, intact, report.void_volume_mm3 * 1e9,
               true_void_mm3 * 1e9);
-  // Measured 2026-11-28 (fourth session): beside the bump the lowest fill goes from -0.260 /mm
-  // (a crescent that reads as an underfill void) to 0.093 (beside an intact bump 0.096); the
-  // void's centre from 3.35 /mm to 0.03 (air is 0). The void's model takes its volume from the
+  // Measured 2026-11-28 (fifth session): beside the bump the lowest fill goes from -0.260 /mm
+  // (a crescent that reads as an underfill void) to 0.090 (beside an intact bump 0.096); the
+  // void's centre from 3.35 /mm to 0.10 (air is 0; 0.093 and 0.03 before the column's radius was
+  // taken again with the void's interior filled, MetalStreaks.LargeVoidInABumpIsSizedWhole). The void's model takes its volume from the
   // column's content balance: 33.7 um3 for 33.5; the column's centre takes one Gauss-Newton
   // step against the volume. Before both (the volume of the dip measured in the reconstruction,
   // 21 voxels, which misses the blur's tails; the centre pulled by the void): beside 0.005 and
@@ -309,6 +310,55 @@ TEST(MetalStreaks, VoidInABumpIsModelled) {
   EXPECT_NEAR(centre_after, 0.0, 0.5);
   EXPECT_GT(after, intact - 0.02);
   EXPECT_GT(after, raw + 0.1);
+}
+
+// A void filling most of its bump (radius 3 um in a 5 um bump, 0.5 um off the axis): the dip of
+// detect/metal_model.cpp is measured against its planes' interior median, which is the void's
+// own, and the void's cap reaches the plane of most content the radius came from (r 4.85 for
+// 5), so the content balance, over discs too small, gave 72 um3 for 113 and streaks were left
+// beside the bump. Asserts: one modelled void, the column's radius within 0.1 um, the void's
+// volume within 15 %, and after the subtraction the lowest fill beside that bump within
+// 0.03 /mm of the lowest beside an intact bump.
+TEST(MetalStreaks, LargeVoidInABumpIsSizedWhole) {
+  constexpr int kBump = 5;
+  const Vec3 offset{0.5 * kUm, 0, 0};
+  constexpr double kBumpVoidRadius = 3.0 * kUm;
+  const BumpArray package(kBump, offset, kBumpVoidRadius);
+  const Scanner scanner;
+  Volume vol = scanner.scan(Phantom(package.objects));
+  test::add_gaussian_noise(vol.data, kNoise, 12);
+  const detect::MetalModel model = detect::fit_metal_model(vol);
+  int voids = 0;
+  for (const MetalColumn& c : model.columns)
+    if (!c.voids.empty()) {
+      voids += int(c.voids.size());
+      EXPECT_NEAR(c.radius_mm, kRadius, 0.1 * kUm);
+    }
+  EXPECT_EQ(voids, 1);
+  const VolumeGrid& grid = scanner.grid;
+  auto lowest_beside = [&](const Volume& v, int b) {
+    double lo = 1e9;
+    for (int k = 0; k < grid.nz; ++k)
+      for (int j = 0; j < grid.ny; ++j)
+        for (int i = 0; i < grid.nx; ++i) {
+          const Vec3 p = grid.voxel_center(i, j, k);
+          if (p.z < kZ0 + 1.5 * kUm || p.z > kZSolder - 1.5 * kUm) continue;
+          const double d = std::hypot(p.x - package.bumps[std::size_t(b)].x, p.y - package.bumps[std::size_t(b)].y) - kRadius;
+          if (d >= 1.5 * kUm && d <= 4 * kUm) lo = std::min(lo, double(v.data[(std::size_t(k) * grid.ny + j) * grid.nx + i]));
+        }
+    return lo;
+  };
+  const double raw = lowest_beside(vol, kBump);
+  const MetalStreakReport report = subtract_metal_streaks(scanner.geometry, scanner.params, model.columns, vol);
+  const double after = lowest_beside(vol, kBump), intact = lowest_beside(vol, 10);
+  const double true_void_mm3 = 4.0 / 3.0 * std::numbers::pi * std::pow(kBumpVoidRadius, 3);
+  std::printf("large bump void: modelled %.1f um3 (true %.1f); fill beside that bump, lowest: raw %.3f, corrected "
+              "%.3f, beside an intact bump %.3f; applied %d, content error %.3f\n",
+              report.void_volume_mm3 * 1e9, true_void_mm3 * 1e9, raw, after, intact, int(report.applied),
+              report.content_error);
+  EXPECT_TRUE(report.applied);
+  EXPECT_NEAR(report.void_volume_mm3, true_void_mm3, 0.15 * true_void_mm3);
+  EXPECT_GT(after, intact - 0.03);
 }
 
 }  // namespace
