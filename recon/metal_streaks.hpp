@@ -24,8 +24,8 @@
 //     early stopping regularises the kernel's null at the plane frequency), so that the
 //     model's reconstruction has the volume's metal, plane by plane, with sharp z edges (the
 //     voids' content added back first, so the discs are whole where a void is cut out); then
-//     runs of near-equal planes take their mean, a plane within 25 % of a material's level
-//     takes that level, and an end face at 50-100 % of its neighbour's level is taken whole
+//     runs of near-equal planes take their mean, a plane below a tenth of the lowest level is
+//     empty, a plane within 25 % of a material's level takes that level, and an end face at 50-100 % of its neighbour's level is taken whole
 //     (faces on plane boundaries: the deblurring leaves them low by the projection's
 //     nonlinear loss, and a low face plane leaves a dark plane of its own between the bumps);
 //     where the disc's radius changes (bump onto TSV), a plane far below both neighbours at a
