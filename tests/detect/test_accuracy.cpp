@@ -188,24 +188,33 @@ TEST(DetectAccuracy, FlipChip) {
   EXPECT_EQ(p.fdk_mc->wrong_die, 0);
 }
 
+/// One seed of `preset` with `params`, FDK + metal correction, matched against its truth
+/// (one row printed as `name`); expects at least `voids_true` voids in scope, recall >= `recall`,
+/// precision >= 0.95, median volume error <= 0.20, every pair on its die.
+void expect_one_seed_mc(const std::string& preset, const std::map<std::string, double>& params, uint64_t seed,
+                        const std::string& name, int voids_true, double recall) {
+  test::SimCase c;
+  c.preset = preset;
+  c.params = params;
+  c.seed = seed;
+  c.metal_correction = true;
+  const test::SimSample s = test::simulate_and_reconstruct(c);
+  const MatchResult r = check(s.fdk_mc, s.truth, kind_of(preset), name);
+  EXPECT_GE(r.voids_true, voids_true);
+  EXPECT_GE(r.void_recall, recall);
+  EXPECT_GE(r.void_precision, 0.95);
+  EXPECT_LE(r.median_volume_error, 0.20);
+  EXPECT_EQ(r.wrong_die, 0);
+}
+
 // The flip-chip preset's own layout, 2 x 2 dies (twice the bumps on a ray: the nonlinear loss
 // at the solder's bottom face is larger, and its plane came out of the deblurring at 74 % of
 // the solder level, outside the level snap; the end-face rule takes it whole), held-out seed 12,
 // FDK + metal correction only: recall 7/8, precision 8/8, median volume error 3.9 % (measured
 // 2026-11-28, fourth session; plain FDK finds 2 of the 8). Precision and volume meet the targets.
 TEST(DetectAccuracy, FlipChipDefaultLayoutWithMetalCorrection) {
-  test::SimCase c;
-  c.preset = "flip-chip";
-  c.params = {{"underfill_voids_max", 6}, {"bump_voids_max", 4}};
-  c.seed = 12;
-  c.metal_correction = true;
-  const test::SimSample s = test::simulate_and_reconstruct(c);
-  const MatchResult r = check(s.fdk_mc, s.truth, SampleKind::flip_chip, "flip-chip 2x2 fdk+mc");
-  EXPECT_GE(r.voids_true, 8);
-  EXPECT_GE(r.void_recall, 0.85);
-  EXPECT_GE(r.void_precision, 0.95);
-  EXPECT_LE(r.median_volume_error, 0.20);
-  EXPECT_EQ(r.wrong_die, 0);
+  expect_one_seed_mc("flip-chip", {{"underfill_voids_max", 6}, {"bump_voids_max", 4}}, 12, "flip-chip 2x2 fdk+mc", 8,
+                     0.85);
 }
 
 // Hybrid bond (bond gaps): the targets on both paths. FDK on seeds 11 and 12: 12/12 gaps,
@@ -260,18 +269,7 @@ TEST(DetectAccuracy, HbmStack) {
 // voxels at -0.6 /mm that made a histogram peak of their own. It read 2/5, 2/12; now 4/5, 4/4
 // (the miss: a 3.1 um underfill void in layer 1), bump void 63.7 um3 for 58.3.
 TEST(DetectAccuracy, HbmStackSeed3) {
-  test::SimCase c;
-  c.preset = "hbm-stack";
-  c.params = test_params("hbm-stack");
-  c.seed = 3;
-  c.metal_correction = true;
-  const test::SimSample s = test::simulate_and_reconstruct(c);
-  const MatchResult r = check(s.fdk_mc, s.truth, SampleKind::stack, "hbm-stack fdk+mc");
-  EXPECT_GE(r.voids_true, 5);
-  EXPECT_GE(r.void_recall, 0.8);
-  EXPECT_GE(r.void_precision, 0.95);
-  EXPECT_LE(r.median_volume_error, 0.20);
-  EXPECT_EQ(r.wrong_die, 0);
+  expect_one_seed_mc("hbm-stack", test_params("hbm-stack"), 3, "hbm-stack fdk+mc", 5, 0.8);
 }
 
 // Flip chip with its planes on the detector rows' centres (die 26 um: the package's centre moves
@@ -280,19 +278,9 @@ TEST(DetectAccuracy, HbmStackSeed3) {
 // left under each bump's bottom face (mu 0.9) leaked in the model's nonlinear projection and the
 // subtraction left false voids under the outer bumps (8/22 correct). Now 8/8, 8/8.
 TEST(DetectAccuracy, FlipChipPlanesOnTheDetectorRows) {
-  test::SimCase c;
-  c.preset = "flip-chip";
-  c.params = test_params("flip-chip");
-  c.params["die_thickness_um"] = 26;
-  c.seed = 2;
-  c.metal_correction = true;
-  const test::SimSample s = test::simulate_and_reconstruct(c);
-  const MatchResult r = check(s.fdk_mc, s.truth, SampleKind::flip_chip, "flip-chip die 26 um fdk+mc");
-  EXPECT_GE(r.voids_true, 8);
-  EXPECT_GE(r.void_recall, 0.95);
-  EXPECT_GE(r.void_precision, 0.95);
-  EXPECT_LE(r.median_volume_error, 0.20);
-  EXPECT_EQ(r.wrong_die, 0);
+  std::map<std::string, double> params = test_params("flip-chip");
+  params["die_thickness_um"] = 26;
+  expect_one_seed_mc("flip-chip", params, 2, "flip-chip die 26 um fdk+mc", 8, 0.95);
 }
 
 // Tuning runs (seeds 1 and 2 by default), every preset, both data paths; prints the rows. Run

@@ -240,6 +240,22 @@ TEST(MetalStreaks, BumpOnTsvColumnsTakeARadiusPerPart) {
   EXPECT_GE(ncf_before, 2 * ncf_after);
 }
 
+/// The lowest value of `v` 1.5-4 voxels outside the wall of the bump centred at `bump` (x, y),
+/// in the solder planes clear of its faces by 1.5 um.
+double lowest_beside_bump(const Volume& v, const Vec3& bump) {
+  const VolumeGrid& grid = v.grid;
+  double lo = 1e9;
+  for (int k = 0; k < grid.nz; ++k)
+    for (int j = 0; j < grid.ny; ++j)
+      for (int i = 0; i < grid.nx; ++i) {
+        const Vec3 p = grid.voxel_center(i, j, k);
+        if (p.z < kZ0 + 1.5 * kUm || p.z > kZSolder - 1.5 * kUm) continue;
+        const double d = std::hypot(p.x - bump.x, p.y - bump.y) - kRadius;
+        if (d >= 1.5 * kUm && d <= 4 * kUm) lo = std::min(lo, double(v.data[(std::size_t(k) * grid.ny + j) * grid.nx + i]));
+      }
+  return lo;
+}
+
 // A void inside a bump (radius 2 um, 1.5 um off the axis of one bump) is a hole in metal 200 x
 // denser than the fill: the model must cut it out of its discs (and not let it pull the disc
 // centre, whose error would leave a crescent beside the bump). Asserts: one modelled void, in
@@ -266,21 +282,7 @@ TEST(MetalStreaks, VoidInABumpIsModelled) {
     }
   EXPECT_EQ(voids, 1);
   const VolumeGrid& grid = scanner.grid;
-  // The lowest value 1.5-4 voxels outside bump b's wall, in the solder planes.
-  auto lowest_beside = [&](const Volume& v, int b) {
-    double lo = 1e9;
-    for (int k = 0; k < grid.nz; ++k)
-      for (int j = 0; j < grid.ny; ++j)
-        for (int i = 0; i < grid.nx; ++i) {
-          const Vec3 p = grid.voxel_center(i, j, k);
-          if (p.z < kZ0 + 1.5 * kUm || p.z > kZSolder - 1.5 * kUm) continue;
-          const double d = std::hypot(p.x - package.bumps[std::size_t(b)].x, p.y - package.bumps[std::size_t(b)].y) - kRadius;
-          if (d >= 1.5 * kUm && d <= 4 * kUm && v.data[(std::size_t(k) * grid.ny + j) * grid.nx + i] < lo) {
-            lo = double(v.data[(std::size_t(k) * grid.ny + j) * grid.nx + i]);
-          }
-        }
-    return lo;
-  };
+  auto lowest_beside = [&](const Volume& v, int b) { return lowest_beside_bump(v, package.bumps[std::size_t(b)]); };
   constexpr int kIntact = 10;  // the inner bump opposite, no void
   std::vector<MetalColumn> without = model.columns;  // the same model, the void not cut out
   for (MetalColumn& c : without) c.voids.clear();
@@ -335,19 +337,7 @@ TEST(MetalStreaks, LargeVoidInABumpIsSizedWhole) {
       EXPECT_NEAR(c.radius_mm, kRadius, 0.1 * kUm);
     }
   EXPECT_EQ(voids, 1);
-  const VolumeGrid& grid = scanner.grid;
-  auto lowest_beside = [&](const Volume& v, int b) {
-    double lo = 1e9;
-    for (int k = 0; k < grid.nz; ++k)
-      for (int j = 0; j < grid.ny; ++j)
-        for (int i = 0; i < grid.nx; ++i) {
-          const Vec3 p = grid.voxel_center(i, j, k);
-          if (p.z < kZ0 + 1.5 * kUm || p.z > kZSolder - 1.5 * kUm) continue;
-          const double d = std::hypot(p.x - package.bumps[std::size_t(b)].x, p.y - package.bumps[std::size_t(b)].y) - kRadius;
-          if (d >= 1.5 * kUm && d <= 4 * kUm) lo = std::min(lo, double(v.data[(std::size_t(k) * grid.ny + j) * grid.nx + i]));
-        }
-    return lo;
-  };
+  auto lowest_beside = [&](const Volume& v, int b) { return lowest_beside_bump(v, package.bumps[std::size_t(b)]); };
   const double raw = lowest_beside(vol, kBump);
   const MetalStreakReport report = subtract_metal_streaks(scanner.geometry, scanner.params, model.columns, vol);
   const double after = lowest_beside(vol, kBump), intact = lowest_beside(vol, 10);
