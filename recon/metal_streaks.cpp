@@ -225,9 +225,11 @@ MetalStreakReport subtract_metal_streaks(const Geometry& geometry, const FdkPara
   // kernel measured at 2 um over the axis said 0.5-0.9 %; the TSV plane under the bump then
   // took the leak as its own content, mu 20 for 10.9, and the correction cut a dark disc there).
   // One reconstruction measures it: every column holds one-plane discs of mu 1 at its own
-  // radius in the planes a multiple of kProbeSpacing from its plane of most content (spaced so
-  // that no two responses overlap), where it holds metal; a plane's kernel is interpolated
-  // linearly between the probes around it (the nearest beyond them).
+  // radius in the planes a multiple of kProbeSpacing from the first column's plane of most
+  // content (the same planes in every column, spaced so that no two responses overlap: probes
+  // in different planes of neighbouring columns put their responses in each other's boxes),
+  // where it holds metal; a plane's kernel is interpolated linearly between the probes around
+  // it (the nearest beyond them).
   constexpr int kTaps = 3;
   constexpr int kProbeSpacing = 12;
   using Kernel = std::array<double, 2 * kTaps + 1>;
@@ -317,9 +319,9 @@ MetalStreakReport subtract_metal_streaks(const Geometry& geometry, const FdkPara
   };
   for (std::size_t n = 0; n < columns.size(); ++n) fit(columns[n], kernels[n], start[n]);
   // Void volumes from the content balance: the blur moves content between planes but keeps its
-  // sum, so a column's whole discs (blurred: x the sum of their planes' kernels) hold more than the volume by the void's
-  // volume x its level, plus what every column's model holds over its volume (the faces'
-  // nonlinear loss), taken as the median over the void-free columns. The dip measured in
+  // sum, so a column's whole discs (blurred: x the sum of their planes' kernels) hold more than
+  // the volume by the void's volume x its level, plus what every column's model holds over its
+  // volume (the faces' nonlinear loss), taken as the median over the void-free columns. The dip measured in
   // detect/metal_model.cpp misses the blur's tails (21 voxels for 33.5 on the planted void);
   // the balance does not. The voids keep their centres; their radii scale to that volume.
   // A void too large for the dip of detect/metal_model.cpp to see whole (one filling most of its
