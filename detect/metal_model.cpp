@@ -62,7 +62,10 @@ void find_void(const Volume& vol, MetalColumn& c, const Box3& b, double plateau,
     for (int j = j0; j <= j1; ++j)
       for (int i = i0; i <= i1; ++i)
         if (inside(i, j) && at(i, j, planes[p]) < 0.7 * level[p]) dip.push_back({i, j, planes[p]});
-  if (dip.size() < 2) return;
+  // One voxel is enough: a 2.3 um void 1.7 voxels off the axis of a 7 um bump (HBM seed 4) dips
+  // one interior voxel to 0.52 of its plane's median; unmodelled, its streaks read as a void
+  // beside the bump.
+  if (dip.empty()) return;
   double vsum = 0, x = 0, y = 0, z = 0;
   for (std::size_t p = 0; p < planes.size(); ++p)
     for (int j = j0; j <= j1; ++j)
