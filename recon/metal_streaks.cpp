@@ -354,6 +354,7 @@ MetalStreakReport subtract_metal_streaks(const Geometry& geometry, const FdkPara
     for (double x : c.content) content += x;
     return discs - content;
   };
+  auto sphere_mm3 = [](double r_mm) { return 4.0 / 3.0 * std::numbers::pi * r_mm * r_mm * r_mm; };
   std::vector<double> intact;
   for (std::size_t n = 0; n < columns.size(); ++n)
     if (columns[n].voids.empty()) intact.push_back(excess(n));
@@ -365,7 +366,7 @@ MetalStreakReport subtract_metal_streaks(const Geometry& geometry, const FdkPara
       if (c.voids.empty() || !(c.voids.front().level > 0)) continue;
       const double want = (excess(n) - baseline) / c.voids.front().level;  // voxels
       double have = 0;
-      for (const MetalVoid& hole : c.voids) have += 4.0 / 3.0 * std::numbers::pi * std::pow(hole.radius_mm / g.sx, 3);
+      for (const MetalVoid& hole : c.voids) have += sphere_mm3(hole.radius_mm) / (g.sx * g.sx * g.sx);
       if (!(want >= 1) || !(have > 0)) continue;
       const double scale = std::min(std::cbrt(want / have), c.radius_mm / c.voids.front().radius_mm * 0.8);
       for (MetalVoid& hole : c.voids) hole.radius_mm *= scale;
@@ -373,7 +374,7 @@ MetalStreakReport subtract_metal_streaks(const Geometry& geometry, const FdkPara
     }
   }
   for (const MetalColumn& c : columns)
-    for (const MetalVoid& hole : c.voids) report.void_volume_mm3 += 4.0 / 3.0 * std::numbers::pi * std::pow(hole.radius_mm, 3);
+    for (const MetalVoid& hole : c.voids) report.void_volume_mm3 += sphere_mm3(hole.radius_mm);
   Phantom model = column_phantom(columns, g);
   std::vector<float> rec = reconstruct_model(model, geometry, params, g, supersample);
   // The columns' centres, one Gauss-Newton step against the volume: a disc off by d voxels
