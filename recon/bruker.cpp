@@ -29,21 +29,13 @@ bool looks_like_skyscan(const fs::path& p) {
 }  // namespace
 
 fs::path find_skyscan_log(const fs::path& folder) {
-  if (!fs::is_directory(folder)) return {};
-  std::vector<fs::path> logs;
-  for (const auto& e : fs::directory_iterator(folder))
-    if (e.is_regular_file() && ascii_lower(e.path().extension().string()) == ".log" && looks_like_skyscan(e.path()))
-      logs.push_back(e.path());
-  if (logs.size() > 1) throw InputError(folder.string(), "", "holds more than one SkyScan .log file: name the one to read");
-  return logs.empty() ? fs::path() : logs.front();
+  return only_file_in(
+      folder, [](const fs::path& p) { return ascii_lower(p.extension().string()) == ".log" && looks_like_skyscan(p); },
+      "SkyScan .log file");
 }
 
 Scan load_bruker(const fs::path& path) {
-  fs::path file = path;
-  if (fs::is_directory(path)) {
-    file = find_skyscan_log(path);
-    if (file.empty()) throw InputError(path.string(), "", "no SkyScan .log file (with an [Acquisition] section) in this folder");
-  }
+  const fs::path file = vendor_header_path(path, find_skyscan_log, "SkyScan .log file (with an [Acquisition] section)");
   KeyValueFile kv(file);
   if (!kv.has_section("Acquisition")) kv.fail("[Acquisition]", "section missing: not a SkyScan .log file");
   const fs::path base = file.parent_path();
@@ -134,10 +126,7 @@ Scan load_bruker(const fs::path& path) {
     scan.intensity.white_level = std::ldexp(1.0, depth) - 1.0;
     if (!darks.empty()) scan.warnings.push_back(file.string() + ": dark images without flat images: darks ignored");
   }
-  std::vector<std::string> used = kv.used();
-  used.insert(used.end(), scan.fields_used.begin(), scan.fields_used.end());
-  scan.fields_used = used;
-  scan.fields_ignored = kv.unused();
+  record_fields(kv, scan.fields_used, scan.fields_ignored);
   return scan;
 }
 

@@ -1,7 +1,7 @@
 // Bruker SkyScan (micro-CT) scans: a .log header (INI-like: [System], [Acquisition], ...) beside
 // TIFF or BMP projections named <Filename Prefix><8 digits>.<ext>. Converted into the native
 // Scan with circular cone-beam vectors. Mapping and conventions: docs/formats.md ("Bruker
-// SkyScan .log"). Test: tests/recon/test_bruker.cpp.
+// SkyScan .log"). Test: tests/recon/test_vendor_scans.cpp.
 //
 // Steps:
 //  1. parse the header; required: Number of Files, Number of Rows, Number of Columns,

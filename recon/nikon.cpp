@@ -86,24 +86,12 @@ fs::path find_angle_file(const fs::path& dir, const std::string& name) {
 }  // namespace
 
 fs::path find_xtekct(const fs::path& folder) {
-  fs::path found;
-  int n = 0;
-  if (!fs::is_directory(folder)) return {};
-  for (const auto& e : fs::directory_iterator(folder))
-    if (e.is_regular_file() && ascii_lower(e.path().extension().string()) == ".xtekct") {
-      found = e.path();
-      ++n;
-    }
-  if (n > 1) throw InputError(folder.string(), "", "holds more than one .xtekct file: name the one to read");
-  return found;
+  return only_file_in(
+      folder, [](const fs::path& p) { return ascii_lower(p.extension().string()) == ".xtekct"; }, ".xtekct file");
 }
 
 Scan load_nikon(const fs::path& path) {
-  fs::path file = path;
-  if (fs::is_directory(path)) {
-    file = find_xtekct(path);
-    if (file.empty()) throw InputError(path.string(), "", "no .xtekct file in this folder");
-  }
+  const fs::path file = vendor_header_path(path, find_xtekct, ".xtekct file");
   KeyValueFile kv(file);
   if (!kv.has_section("XTekCT")) kv.fail("[XTekCT]", "section missing: not a Nikon .xtekct file");
   const fs::path base = file.parent_path();
@@ -222,10 +210,7 @@ Scan load_nikon(const fs::path& path) {
     if (g.nx >= 1 && g.ny >= 1 && g.nz >= 1 && g.sx > 0 && g.sy > 0 && g.sz > 0) scan.volume = g;
     else scan.warnings.push_back(file.string() + ": VoxelsX/Y/Z or VoxelSizeX/Y/Z not positive: grid ignored");
   }
-  std::vector<std::string> used = kv.used();
-  used.insert(used.end(), scan.fields_used.begin(), scan.fields_used.end());
-  scan.fields_used = used;
-  scan.fields_ignored = kv.unused();
+  record_fields(kv, scan.fields_used, scan.fields_ignored);
   return scan;
 }
 

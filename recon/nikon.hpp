@@ -1,7 +1,7 @@
 // Nikon XT H / Inspect-X cone-beam scans: an .xtekct header (INI, section [XTekCT]) beside a
 // folder of TIFF projections. Converted into the native Scan (recon/scan.hpp) with per-view
 // vectors. Field-by-field mapping, sign conventions and the evidence for them:
-// docs/formats.md ("Nikon .xtekct"). Test: tests/recon/test_nikon.cpp.
+// docs/formats.md ("Nikon .xtekct"). Test: tests/recon/test_vendor_scans.cpp.
 //
 // Steps:
 //  1. parse the header (recon/vendor_text.hpp); required: DetectorPixelsX/Y,

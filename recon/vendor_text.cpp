@@ -111,4 +111,33 @@ std::vector<std::string> KeyValueFile::unused() const {
   return out;
 }
 
+std::filesystem::path only_file_in(const std::filesystem::path& folder,
+                                   const std::function<bool(const std::filesystem::path&)>& accept,
+                                   const std::string& what) {
+  namespace fs = std::filesystem;
+  if (!fs::is_directory(folder)) return {};
+  std::vector<fs::path> found;
+  for (const auto& e : fs::directory_iterator(folder))
+    if (e.is_regular_file() && accept(e.path())) found.push_back(e.path());
+  if (found.size() > 1) throw InputError(folder.string(), "", "holds more than one " + what + ": name the one to read");
+  return found.empty() ? fs::path() : found.front();
+}
+
+std::filesystem::path vendor_header_path(const std::filesystem::path& path,
+                                         std::filesystem::path (*find)(const std::filesystem::path&),
+                                         const std::string& what) {
+  if (!std::filesystem::is_directory(path)) return path;
+  std::filesystem::path file = find(path);
+  if (file.empty()) throw InputError(path.string(), "", "no " + what + " in this folder");
+  return file;
+}
+
+void record_fields(const KeyValueFile& kv, std::vector<std::string>& fields_used,
+                   std::vector<std::string>& fields_ignored) {
+  std::vector<std::string> used = kv.used();
+  used.insert(used.end(), fields_used.begin(), fields_used.end());
+  fields_used = std::move(used);
+  fields_ignored = kv.unused();
+}
+
 }  // namespace voidscan

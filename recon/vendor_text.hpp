@@ -1,9 +1,11 @@
 // Text headers of vendor scans ("key=value" lines in [sections]: Nikon .xtekct, Bruker SkyScan
-// .log): parsing, typed access that names the file and key in every error, and a record of
-// which keys a reader used so it can report the ones it ignored. Test: tests/recon/test_nikon.cpp
-// and tests/recon/test_bruker.cpp (through the readers).
+// .log): parsing, typed access that names the file and key in every error, a record of which
+// keys a reader used so it can report the ones it ignored, and the readers' shared steps
+// (finding the one header in a folder, recording the fields). Test:
+// tests/recon/test_vendor_scans.cpp (through the readers).
 #pragma once
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
@@ -49,5 +51,23 @@ class KeyValueFile {
 
 /// Parses a whole string as a finite double; nullopt otherwise.
 [[nodiscard]] std::optional<double> parse_number(const std::string& s);
+
+/// The one regular file in `folder` that `accept` takes; an empty path when `folder` is not a
+/// folder or holds none; InputError naming the folder when it holds more than one (`what`
+/// names the kind, e.g. ".xtekct file").
+[[nodiscard]] std::filesystem::path only_file_in(const std::filesystem::path& folder,
+                                                 const std::function<bool(const std::filesystem::path&)>& accept,
+                                                 const std::string& what);
+
+/// A vendor header's file: `path` itself, or when it is a folder the file `find` finds there
+/// (InputError "no <what> in this folder" when none).
+[[nodiscard]] std::filesystem::path vendor_header_path(const std::filesystem::path& path,
+                                                       std::filesystem::path (*find)(const std::filesystem::path&),
+                                                       const std::string& what);
+
+/// A reader's record of its header: the keys it used, then `scan.fields_used` so far (files it
+/// read besides), become `scan.fields_used`; the keys it did not use `scan.fields_ignored`.
+void record_fields(const KeyValueFile& kv, std::vector<std::string>& fields_used,
+                   std::vector<std::string>& fields_ignored);
 
 }  // namespace voidscan

@@ -7,6 +7,7 @@
 
 #include <fstream>
 
+#include "recon/bruker.hpp"
 #include "recon/error.hpp"
 #include "recon/fdk.hpp"
 #include "recon/nikon.hpp"
@@ -275,6 +276,25 @@ TEST(Bruker, MalformedLogsNameFileAndField) {
   fs::resize_file(bmp, fs::file_size(bmp) - 500);
   const Scan s = load_any_scan(b.vendor);
   expect_input_error([&] { (void)recon_cpu(s, test::cube_grid(8, 1.0)); }, "sample_00000002.bmp", "truncated");
+}
+
+// A folder given for a scan must hold exactly one header of its kind: none, or two, is an error
+// naming the folder (recon/vendor_text.hpp only_file_in / vendor_header_path).
+TEST(VendorFolders, OneHeaderPerFolder) {
+  test::TempDir n, b, empty;
+  const auto nv = test::write_nikon(n.path(), small_phantom(), {});
+  test::BrukerSpec spec;
+  spec.files = 5;
+  const auto bv = test::write_bruker(b.path(), small_phantom(), spec);
+  const fs::path nf = nv.vendor.parent_path(), bf = bv.vendor.parent_path();
+  EXPECT_EQ(load_nikon(nf).manifest, nv.vendor);
+  EXPECT_EQ(load_bruker(bf).manifest, bv.vendor);
+  expect_input_error([&] { (void)load_nikon(empty.path()); }, empty.path().string(), "no .xtekct file in this folder");
+  expect_input_error([&] { (void)load_bruker(empty.path()); }, empty.path().string(), "no SkyScan .log file");
+  fs::copy_file(nv.vendor, nf / "second.xtekct");
+  fs::copy_file(bv.vendor, bf / "second.log");
+  expect_input_error([&] { (void)load_nikon(nf); }, nf.string(), "more than one .xtekct file");
+  expect_input_error([&] { (void)load_bruker(bf); }, bf.string(), "more than one SkyScan .log file");
 }
 
 // ---- ZEISS .txrm ------------------------------------------------------------------------------
