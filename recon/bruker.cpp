@@ -36,13 +36,9 @@ fs::path find_skyscan_log(const fs::path& folder) {
 
 Scan load_bruker(const fs::path& path) {
   const fs::path file = vendor_header_path(path, find_skyscan_log, "SkyScan .log file (with an [Acquisition] section)");
-  KeyValueFile kv(file);
-  if (!kv.has_section("Acquisition")) kv.fail("[Acquisition]", "section missing: not a SkyScan .log file");
-  const fs::path base = file.parent_path();
   Scan scan;
-  scan.manifest = file;
-  scan.format = "Bruker SkyScan .log";
-  scan.source = file.filename().string();
+  KeyValueFile kv = open_vendor_header(file, "Acquisition", "Bruker SkyScan .log", scan);
+  const fs::path base = file.parent_path();
 
   const int files = kv.integer("Number of Files");
   if (files < 1) kv.fail("Number of Files", "must be at least 1");

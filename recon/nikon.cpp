@@ -92,14 +92,9 @@ fs::path find_xtekct(const fs::path& folder) {
 
 Scan load_nikon(const fs::path& path) {
   const fs::path file = vendor_header_path(path, find_xtekct, ".xtekct file");
-  KeyValueFile kv(file);
-  if (!kv.has_section("XTekCT")) kv.fail("[XTekCT]", "section missing: not a Nikon .xtekct file");
-  const fs::path base = file.parent_path();
-
   Scan scan;
-  scan.manifest = file;
-  scan.format = "Nikon .xtekct";
-  scan.source = file.filename().string();
+  KeyValueFile kv = open_vendor_header(file, "XTekCT", "Nikon .xtekct", scan);
+  const fs::path base = file.parent_path();
   const std::string name = kv.find("Name").value_or("");
   scan.name = name;
 

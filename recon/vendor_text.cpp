@@ -132,6 +132,16 @@ std::filesystem::path vendor_header_path(const std::filesystem::path& path,
   return file;
 }
 
+KeyValueFile open_vendor_header(const std::filesystem::path& file, const std::string& section,
+                                const std::string& format, Scan& scan) {
+  KeyValueFile kv(file);
+  if (!kv.has_section(section)) kv.fail("[" + section + "]", "section missing: not a " + format + " file");
+  scan.manifest = file;
+  scan.format = format;
+  scan.source = file.filename().string();
+  return kv;
+}
+
 void record_fields(const KeyValueFile& kv, std::vector<std::string>& fields_used,
                    std::vector<std::string>& fields_ignored) {
   std::vector<std::string> used = kv.used();

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "recon/scan.hpp"
+
 namespace voidscan {
 
 class KeyValueFile {
@@ -64,6 +66,11 @@ class KeyValueFile {
 [[nodiscard]] std::filesystem::path vendor_header_path(const std::filesystem::path& path,
                                                        std::filesystem::path (*find)(const std::filesystem::path&),
                                                        const std::string& what);
+
+/// Opens the header `file`, which must have `[section]` (else InputError "section missing: not a
+/// <format> file"), and starts `scan` from it: manifest, format, source.
+[[nodiscard]] KeyValueFile open_vendor_header(const std::filesystem::path& file, const std::string& section,
+                                              const std::string& format, Scan& scan);
 
 /// A reader's record of its header: the keys it used, then `scan.fields_used` so far (files it
 /// read besides), become `scan.fields_used`; the keys it did not use `scan.fields_ignored`.

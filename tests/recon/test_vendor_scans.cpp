@@ -297,6 +297,20 @@ TEST(VendorFolders, OneHeaderPerFolder) {
   expect_input_error([&] { (void)load_bruker(bf); }, bf.string(), "more than one SkyScan .log file");
 }
 
+// A header without its reader's section is not that vendor's file (recon/vendor_text.hpp
+// open_vendor_header): the error names the file and the section.
+TEST(VendorFolders, HeaderWithoutItsSectionNamesFileAndSection) {
+  test::TempDir n, b;
+  const auto nv = test::write_nikon(n.path(), small_phantom(), {});
+  test::BrukerSpec spec;
+  spec.files = 5;
+  const auto bv = test::write_bruker(b.path(), small_phantom(), spec);
+  edit_key(nv.vendor, "[XTekCT]", "");
+  edit_key(bv.vendor, "[Acquisition]", "");
+  expect_input_error([&] { (void)load_nikon(nv.vendor); }, nv.vendor.filename().string(), "[XTekCT]");
+  expect_input_error([&] { (void)load_bruker(bv.vendor); }, bv.vendor.filename().string(), "[Acquisition]");
+}
+
 // ---- ZEISS .txrm ------------------------------------------------------------------------------
 
 TEST(TxrmScan, ParallelRoundTrip) {
