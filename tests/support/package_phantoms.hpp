@@ -85,6 +85,55 @@ inline bool clear_of(const std::vector<Circle>& cs, double x, double y, double r
   return true;
 }
 
+/// What one die's planted voids are drawn from (um): bump voids are spheres of radius
+/// 1 + bump_rad_span U in a bump of `bumps` (distinct bumps, drawn in a shuffled order), within
+/// its solder z0..z0 + solder_height; underfill voids ellipsoids of semi-axes 1 + xy_span U (x,
+/// y) and 1 + z_span U (z), centred in the square (cx, cy) +- half_span and z0..z0 + fill_height,
+/// inside (cx, cy) +- bound and clear of the bumps (and each other) by 1 um.
+struct Planting {
+  double cx = 0, cy = 0, half_span = 0, bound = 0;
+  double z0 = 0, solder_height = 0, fill_height = 0;
+  double bump_rad_span = 0, xy_span = 0, z_span = 0;
+};
+
+/// Plants `bv` bump voids then up to `uf` underfill voids of die `id` (ids T<next>...), their
+/// objects into `voids` and their truth into `truth`.
+inline void plant_voids(std::mt19937& rng, const std::vector<Circle>& bumps, const Planting& p, int uf, int bv,
+                        const std::string& id, int& next, std::vector<Object>& voids, detect::Truth& truth) {
+  std::uniform_real_distribution<double> U(0.0, 1.0);
+  std::vector<int> order(bumps.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = int(i);
+  std::shuffle(order.begin(), order.end(), rng);
+  for (int n = 0; n < bv; ++n) {
+    const Circle& bc = bumps[std::size_t(order[std::size_t(n)])];
+    const double rad = 1.0 + p.bump_rad_span * U(rng);
+    const double room = std::max(0.0, bc.r - rad - 0.5);
+    const double ang = 2 * std::numbers::pi * U(rng), rr = room * std::sqrt(U(rng));
+    const double x = bc.x + rr * std::cos(ang), y = bc.y + rr * std::sin(ang);
+    const double z = p.z0 + rad + 0.5 + std::max(0.0, p.solder_height - 2 * rad - 1.0) * U(rng);
+    voids.push_back({Sphere{{x * um, y * um, z * um}, rad * um}, 0.0});
+    auto t = ellipsoid_truth("T" + std::to_string(next++), detect::DefectType::bump_void, id, x, y, z, rad, rad, rad, 0);
+    t.bump = id + "/b" + std::to_string(order[std::size_t(n)]);
+    truth.defects.push_back(t);
+  }
+  std::vector<Circle> taken = bumps;
+  for (auto& t : taken) t.r += 1.0;
+  for (int n = 0, tries = 0; n < uf && tries < 5000; ++tries) {
+    const double a = 1.0 + p.xy_span * U(rng), bb = 1.0 + p.xy_span * U(rng), cz = 1.0 + p.z_span * U(rng);
+    const double rot = std::numbers::pi * U(rng);
+    const double x = p.cx - p.half_span + 2 * p.half_span * U(rng), y = p.cy - p.half_span + 2 * p.half_span * U(rng);
+    const double z = p.z0 + cz + 0.5 + std::max(0.0, p.fill_height - 2 * cz - 1.0) * U(rng);
+    const double rmax = std::max(a, bb);
+    if (std::abs(x - p.cx) + rmax > p.bound || std::abs(y - p.cy) + rmax > p.bound) continue;
+    if (!clear_of(taken, x, y, rmax)) continue;
+    taken.push_back({x, y, rmax + 1.0});
+    voids.push_back({Ellipsoid{{x * um, y * um, z * um}, {a * um, bb * um, cz * um}, rot * 180 / std::numbers::pi}, 0.0});
+    truth.defects.push_back(
+        ellipsoid_truth("T" + std::to_string(next++), detect::DefectType::underfill_void, id, x, y, z, a, bb, cz, rot));
+    ++n;
+  }
+}
+
 }  // namespace pkg_detail
 
 /// flip-chip: substrate z -20..0 (grid from -8), 2x2 dies 80x80x25 um 30 apart at z 12..37,
@@ -99,7 +148,6 @@ inline PackageSample flip_chip_sample(unsigned seed, int uf = 3, int bv = 2) {
   s.truth.seed = int(seed);
   s.truth.voxel_mm = um;
   std::mt19937 rng(seed);
-  std::uniform_real_distribution<double> U(0.0, 1.0);
   auto& o = s.objects;
   o.push_back({box_um(-105, -105, -20, 105, 105, 0), Mu::substrate});
   std::vector<Object> voids;
@@ -118,48 +166,14 @@ inline PackageSample flip_chip_sample(unsigned seed, int uf = 3, int bv = 2) {
       td.interface_z_mm = {0, 12 * um};
       s.truth.dies.push_back(td);
       std::vector<Circle> bumps;
-      int b = 0;
       for (int bj = 0; bj < 4; ++bj)
-        for (int bi = 0; bi < 4; ++bi, ++b) {
+        for (int bi = 0; bi < 4; ++bi) {
           const double bx = cx - 30 + 20 * bi, by = cy - 30 + 20 * bj;
           o.push_back({cyl_um(bx, by, 5, 0, 9), Mu::solder});
           o.push_back({cyl_um(bx, by, 5, 9, 12), Mu::cu});
           bumps.push_back({bx, by, 5});
         }
-      // Bump voids: distinct bumps.
-      std::vector<int> order(16);
-      for (int i = 0; i < 16; ++i) order[std::size_t(i)] = i;
-      std::shuffle(order.begin(), order.end(), rng);
-      for (int n = 0; n < bv; ++n) {
-        const Circle& bc = bumps[std::size_t(order[std::size_t(n)])];
-        const double rad = 1.0 + 2.0 * U(rng);
-        const double room = bc.r - rad - 0.5;
-        const double ang = 2 * std::numbers::pi * U(rng), rr = room * std::sqrt(U(rng));
-        const double x = bc.x + rr * std::cos(ang), y = bc.y + rr * std::sin(ang);
-        const double z = rad + 0.5 + (9 - 2 * rad - 1.0) * U(rng);
-        voids.push_back({Sphere{{x * um, y * um, z * um}, rad * um}, 0.0});
-        auto t = ellipsoid_truth("T" + std::to_string(next++), detect::DefectType::bump_void, id, x, y, z, rad, rad, rad, 0);
-        t.bump = id + "/b" + std::to_string(order[std::size_t(n)]);
-        s.truth.defects.push_back(t);
-      }
-      // Underfill voids between bumps.
-      std::vector<Circle> taken = bumps;
-      for (auto& t : taken) t.r += 1.0;
-      for (int n = 0, tries = 0; n < uf && tries < 5000; ++tries) {
-        const double a = 1.0 + 6.5 * U(rng), bb = 1.0 + 6.5 * U(rng), cz = 1.0 + 4.0 * U(rng);
-        const double rot = std::numbers::pi * U(rng);
-        const double x = cx - 40 + 80 * U(rng), y = cy - 40 + 80 * U(rng);
-        const double z = cz + 0.5 + (12 - 2 * cz - 1.0) * U(rng);
-        if (12 - 2 * cz - 1.0 < 0) continue;
-        const double rmax = std::max(a, bb);
-        if (std::abs(x - cx) + rmax > 41 || std::abs(y - cy) + rmax > 41) continue;
-        if (!clear_of(taken, x, y, rmax)) continue;
-        taken.push_back({x, y, rmax + 1.0});
-        voids.push_back({Ellipsoid{{x * um, y * um, z * um}, {a * um, bb * um, cz * um}, rot * 180 / std::numbers::pi}, 0.0});
-        s.truth.defects.push_back(ellipsoid_truth("T" + std::to_string(next++), detect::DefectType::underfill_void, id,
-                                                  x, y, z, a, bb, cz, rot));
-        ++n;
-      }
+      plant_voids(rng, bumps, {cx, cy, 40, 41, 0, 9, 12, 2.0, 6.5, 4.0}, uf, bv, id, next, voids, s.truth);
     }
   o.insert(o.end(), voids.begin(), voids.end());
   return s;
@@ -242,7 +256,6 @@ inline PackageSample hbm_stack_sample(unsigned seed, int uf = 2, int bv = 2) {
   s.truth.seed = int(seed);
   s.truth.voxel_mm = um;
   std::mt19937 rng(seed);
-  std::uniform_real_distribution<double> U(0.0, 1.0);
   auto& o = s.objects;
   o.push_back({box_um(-40, -40, -40, 40, 40, 0), Mu::si});
   std::vector<Object> voids;
@@ -266,37 +279,7 @@ inline PackageSample hbm_stack_sample(unsigned seed, int uf = 2, int bv = 2) {
     td.bbox_mm = {{-35 * um, -35 * um, (z0 + 6) * um}, {35 * um, 35 * um, (z0 + 21) * um}};
     td.interface_z_mm = {z0 * um, (z0 + 6) * um};
     s.truth.dies.push_back(td);
-    std::vector<int> order(25);
-    for (int i = 0; i < 25; ++i) order[std::size_t(i)] = i;
-    std::shuffle(order.begin(), order.end(), rng);
-    for (int n = 0; n < bv; ++n) {
-      const Circle& bc = bumps[std::size_t(order[std::size_t(n)])];
-      const double rad = 1.0 + 1.5 * U(rng);
-      const double room = std::max(0.0, bc.r - rad - 0.5);
-      const double ang = 2 * std::numbers::pi * U(rng), rr = room * std::sqrt(U(rng));
-      const double x = bc.x + rr * std::cos(ang), y = bc.y + rr * std::sin(ang);
-      const double z = z0 + rad + 0.5 + std::max(0.0, 6 - 2 * rad - 1.0) * U(rng);
-      voids.push_back({Sphere{{x * um, y * um, z * um}, rad * um}, 0.0});
-      auto t = ellipsoid_truth("T" + std::to_string(next++), detect::DefectType::bump_void, id, x, y, z, rad, rad, rad, 0);
-      t.bump = id + "/b" + std::to_string(order[std::size_t(n)]);
-      s.truth.defects.push_back(t);
-    }
-    std::vector<Circle> taken = bumps;
-    for (auto& t : taken) t.r += 1.0;
-    for (int n = 0, tries = 0; n < uf && tries < 5000; ++tries) {
-      const double a = 1.0 + 5.0 * U(rng), bb = 1.0 + 5.0 * U(rng), cz = 1.0 + 1.5 * U(rng);
-      const double rot = std::numbers::pi * U(rng);
-      const double x = -34 + 68 * U(rng), y = -34 + 68 * U(rng);
-      const double z = z0 + cz + 0.5 + std::max(0.0, 6 - 2 * cz - 1.0) * U(rng);
-      const double rmax = std::max(a, bb);
-      if (std::abs(x) + rmax > 35 || std::abs(y) + rmax > 35) continue;
-      if (!clear_of(taken, x, y, rmax)) continue;
-      taken.push_back({x, y, rmax + 1.0});
-      voids.push_back({Ellipsoid{{x * um, y * um, z * um}, {a * um, bb * um, cz * um}, rot * 180 / std::numbers::pi}, 0.0});
-      s.truth.defects.push_back(ellipsoid_truth("T" + std::to_string(next++), detect::DefectType::underfill_void, id, x,
-                                                y, z, a, bb, cz, rot));
-      ++n;
-    }
+    plant_voids(rng, bumps, {0, 0, 34, 35, z0, 6, 6, 1.5, 5.0, 1.5}, uf, bv, id, next, voids, s.truth);
   }
   o.insert(o.end(), voids.begin(), voids.end());
   return s;
