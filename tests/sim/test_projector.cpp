@@ -200,6 +200,22 @@ TEST(ProjectorChoice, CudaWithoutGpuIsAClearError) {
 INSTANTIATE_TEST_SUITE_P(Devices, Projector, ::testing::Values(Device::cpu, Device::cuda),
                          [](const auto& info) { return info.param == Device::cpu ? "cpu" : "cuda"; });
 
+/// Projects `view` on both projectors into a (CPU) and b (CUDA): the largest relative
+/// difference, |a - b| / (max(a, b) + 1e-30), and the CPU's pixels below T 0.9.
+template <class P>
+std::pair<double, int> project_both(P& cpu, P& gpu, const ViewGeometry& view, std::vector<float>& a, std::vector<float>& b) {
+  cpu.view(view, a.data());
+  gpu.view(view, b.data());
+  double worst = 0;
+  int dark = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const double m = std::max(double(a[i]), double(b[i]));
+    worst = std::max(worst, std::abs(double(a[i]) - double(b[i])) / (m + 1e-30));
+    dark += a[i] < 0.9f;
+  }
+  return {worst, dark};
+}
+
 TEST(ProjectorCpuVsCuda, FlipChipPresetViewsAgree) {
   // The whole flip-chip preset (~10^4 bumps, voids, dies, underfill, substrate) at a coarse
   // voxel (small detector), 2 x 2 sub-pixel rays and a 3 x 3 focal-spot quadrature, at a view
@@ -224,15 +240,7 @@ TEST(ProjectorCpuVsCuda, FlipChipPresetViewsAgree) {
   const auto gpu = make_projector(Device::cuda, ph, det, p);
   std::vector<float> a(size_t(det.cols) * det.rows), b(a.size());
   for (int v : {0, 3}) {
-    cpu->view(lab.geometry.views[v], a.data());
-    gpu->view(lab.geometry.views[v], b.data());
-    double worst = 0;
-    int dark = 0;
-    for (size_t i = 0; i < a.size(); ++i) {
-      const double m = std::max(double(a[i]), double(b[i]));
-      worst = std::max(worst, std::abs(double(a[i]) - double(b[i])) / (m + 1e-30));
-      dark += a[i] < 0.9f;
-    }
+    const auto [worst, dark] = project_both(*cpu, *gpu, lab.geometry.views[v], a, b);
     EXPECT_GT(dark, 100) << "view " << v << ": the package must darken a good part of the detector (T < 0.9)";
     EXPECT_LT(worst, 1e-5) << "view " << v << ": largest relative difference over " << a.size() << " pixels";
     RecordProperty("max_rel_diff_view" + std::to_string(v), std::to_string(worst));
@@ -261,15 +269,7 @@ TEST(ProjectorCpuVsCuda, LargePackageBeyondThePerThreadBoundAgrees) {
   const auto gpu = make_projector(Device::cuda, ph, det, p);
   std::vector<float> a(size_t(det.cols) * det.rows), b(a.size());
   for (int v : {0, 1}) {
-    cpu->view(lab.geometry.views[v], a.data());
-    gpu->view(lab.geometry.views[v], b.data());
-    double worst = 0;
-    int dark = 0;
-    for (size_t i = 0; i < a.size(); ++i) {
-      const double m = std::max(double(a[i]), double(b[i]));
-      worst = std::max(worst, std::abs(double(a[i]) - double(b[i])) / (m + 1e-30));
-      dark += a[i] < 0.9f;
-    }
+    const auto [worst, dark] = project_both(*cpu, *gpu, lab.geometry.views[v], a, b);
     EXPECT_GT(dark, 1000) << "view " << v;
     EXPECT_LT(worst, 1e-5) << "view " << v << ": largest relative difference over " << a.size() << " pixels";
   }
