@@ -1,7 +1,6 @@
 // The voidscan program end to end: exit codes (0 ok, 2 bad input, 3 runtime failure), error
 // messages naming the file and field, no output left behind after a failure, info output.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -18,10 +17,7 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-struct Outcome {
-  int code = -1;
-  std::string out, err;
-};
+using test::Outcome;
 
 class Cli : public ::testing::Test {
  protected:
@@ -30,12 +26,7 @@ class Cli : public ::testing::Test {
     grid_ = test::cube_grid(32, 0.25);
     geometry_ = test::circular_geometry(90, 360, 0, 48, 40);
   }
-  Outcome voidscan(const std::string& args) {
-    const fs::path out = dir_.path() / "stdout.txt", err = dir_.path() / "stderr.txt";
-    const std::string cmd = test::voidscan_binary() + " " + args + " > " + out.string() + " 2> " + err.string();
-    const int status = std::system(cmd.c_str());
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, test::read_text(out), test::read_text(err)};
-  }
+  Outcome voidscan(const std::string& args) { return test::run_voidscan(args, dir_.path()); }
   fs::path scan(double white_level = 0) {
     const fs::path d = dir_.path() / "scan";
     fs::create_directories(d);

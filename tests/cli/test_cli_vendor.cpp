@@ -2,7 +2,6 @@
 // `reconstruct` and `info` taking vendor inputs directly, and exit code 2 with the file and
 // field named for malformed vendor files (nothing written).
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <nlohmann/json.hpp>
 
@@ -17,19 +16,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Outcome {
-  int code = -1;
-  std::string out, err;
-};
+using test::Outcome;
 
 class CliVendor : public ::testing::Test {
  protected:
-  Outcome voidscan(const std::string& args) {
-    const fs::path out = dir_ / "stdout.txt", err = dir_ / "stderr.txt";
-    const std::string cmd = test::voidscan_binary() + " " + args + " > " + out.string() + " 2> " + err.string();
-    const int status = std::system(cmd.c_str());
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, test::read_text(out), test::read_text(err)};
-  }
+  Outcome voidscan(const std::string& args) { return test::run_voidscan(args, dir_.path()); }
   Phantom phantom_{{{Cylinder{0, 0, 3.5, -2.0, 2.0}, 0.02}, {Sphere{{1.0, -0.5, 0}, 1.2}, 0.06}}};
   test::TempDir dir_;
 };

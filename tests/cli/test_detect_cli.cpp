@@ -2,7 +2,6 @@
 // fails, 2 bad input), the outputs and their agreement with a phantom of known holes, the
 // output-folder rules (no overwrite without --force, nothing left after a failure).
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <algorithm>
 #include <cstring>
@@ -25,10 +24,7 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-struct Outcome {
-  int code = -1;
-  std::string out, err;
-};
+using test::Outcome;
 
 // An acrylic-like disc (0.03 /mm) with two spherical holes of 0.8 and 0.6 mm diameter, on a
 // 40^3 grid of 0.1 mm voxels, partial volume at the edges (supersampled voxelisation).
@@ -38,15 +34,7 @@ const Sphere kHoleB{{-0.7, 0.4, 0.1}, 0.3};
 
 class DetectCli : public ::testing::Test {
  protected:
-  Outcome voidscan(const std::string& args) {
-    const fs::path out = dir_ / "stdout.txt", err = dir_ / "stderr.txt";
-    const std::string cmd = test::voidscan_binary() + " " + args + " > " + out.string() + " 2> " + err.string();
-    const int status = std::system(cmd.c_str());
-    Outcome o{WIFEXITED(status) ? WEXITSTATUS(status) : -1, test::read_text(out), test::read_text(err)};
-    fs::remove(out);
-    fs::remove(err);
-    return o;
-  }
+  Outcome voidscan(const std::string& args) { return test::run_voidscan(args, dir_.path()); }
   fs::path disc_volume(const std::string& name = "disc.mha") {
     const Phantom p({{Cylinder{0, 0, 1.6, -1.2, 1.2}, kMu}, {kHoleA, 0.0}, {kHoleB, 0.0}});
     Volume v;

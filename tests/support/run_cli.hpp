@@ -22,12 +22,16 @@ inline std::string voidscan_binary() {
   return env && *env ? std::string(env) : std::string(VOIDSCAN_BINARY);
 }
 
-/// `voidscan ARGS` with stdout/stderr captured in files under `scratch`.
+/// `voidscan ARGS` with stdout/stderr captured in files under `scratch` (removed once read, so
+/// that they are not taken for the program's output).
 inline Outcome run_voidscan(const std::string& args, const std::filesystem::path& scratch) {
   const auto out = scratch / "stdout.txt", err = scratch / "stderr.txt";
   const std::string cmd = voidscan_binary() + " " + args + " > " + out.string() + " 2> " + err.string();
   const int status = std::system(cmd.c_str());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_text(out), read_text(err)};
+  Outcome o{WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_text(out), read_text(err)};
+  std::filesystem::remove(out);
+  std::filesystem::remove(err);
+  return o;
 }
 
 }  // namespace voidscan::test
