@@ -86,6 +86,25 @@ void edit_key(const fs::path& file, const std::string& key, const std::string& r
   test::write_text(file, out);
 }
 
+/// One malformed header: the edits (key -> replacement line, "" removes the line) applied to
+/// the original, and what the InputError must name.
+struct HeaderEdit {
+  std::vector<std::pair<std::string, std::string>> edits;
+  std::string file_part, field_part;
+};
+
+/// Each case alone, on the original header: loading the scan throws InputError naming its file
+/// and field. The header is restored after each.
+void expect_each_edit_fails(const fs::path& header, const std::vector<HeaderEdit>& cases) {
+  const std::string original = test::read_text(header);
+  for (const HeaderEdit& c : cases) {
+    for (const auto& [key, line] : c.edits) edit_key(header, key, line);
+    SCOPED_TRACE(c.edits.front().first + " -> '" + c.edits.front().second + "'");
+    expect_input_error([&] { (void)load_any_scan(header); }, c.file_part, c.field_part);
+    test::write_text(header, original);
+  }
+}
+
 // ---- Nikon ----------------------------------------------------------------------------------
 
 TEST(Nikon, RoundTripObjectOffset) {
@@ -165,31 +184,14 @@ TEST(Nikon, MalformedHeadersNameFileAndField) {
   test::NikonSpec spec;
   spec.projections = 6;
   const auto v = test::write_nikon(dir.path(), small_phantom(), spec);
-  const std::string original = test::read_text(v.vendor);
-  auto restore = [&] { test::write_text(v.vendor, original); };
-  // missing key
-  edit_key(v.vendor, "SrcToObject", "");
-  expect_input_error([&] { (void)load_any_scan(v.vendor); }, "part.xtekct", "SrcToObject");
-  restore();
-  edit_key(v.vendor, "DetectorPixelSizeX", "");
-  expect_input_error([&] { (void)load_any_scan(v.vendor); }, "part.xtekct", "DetectorPixelSizeX");
-  restore();
-  // not a number
-  edit_key(v.vendor, "SrcToDetector", "SrcToDetector=far");
-  expect_input_error([&] { (void)load_any_scan(v.vendor); }, "part.xtekct", "SrcToDetector");
-  restore();
-  // inconsistent sizes
-  edit_key(v.vendor, "SrcToDetector", "SrcToDetector=50");
-  expect_input_error([&] { (void)load_any_scan(v.vendor); }, "part.xtekct", "SrcToDetector");
-  restore();
-  // wrong count of projections
-  edit_key(v.vendor, "Projections", "Projections=7");
-  expect_input_error([&] { (void)load_any_scan(v.vendor); }, "part.xtekct", "Projections");
-  restore();
-  // not an XTekCT header
-  edit_key(v.vendor, "[XTekCT]", "[Other]");
-  expect_input_error([&] { (void)load_any_scan(v.vendor); }, "part.xtekct", "[XTekCT]");
-  restore();
+  expect_each_edit_fails(v.vendor, {
+      {{{"SrcToObject", ""}}, "part.xtekct", "SrcToObject"},                        // missing key
+      {{{"DetectorPixelSizeX", ""}}, "part.xtekct", "DetectorPixelSizeX"},
+      {{{"SrcToDetector", "SrcToDetector=far"}}, "part.xtekct", "SrcToDetector"},   // not a number
+      {{{"SrcToDetector", "SrcToDetector=50"}}, "part.xtekct", "SrcToDetector"},    // inconsistent sizes
+      {{{"Projections", "Projections=7"}}, "part.xtekct", "Projections"},           // wrong count of projections
+      {{{"[XTekCT]", "[Other]"}}, "part.xtekct", "[XTekCT]"},                       // not an XTekCT header
+  });
   // an angle file with the wrong count
   test::write_text(v.vendor.parent_path() / "part.ang", "Projection\tAngle(deg)\n1\t0\n2\t10\n");
   expect_input_error([&] { (void)load_any_scan(v.vendor); }, "part.ang", "angles");
@@ -247,27 +249,14 @@ TEST(Bruker, MalformedLogsNameFileAndField) {
   test::BrukerSpec spec;
   spec.files = 5;
   const auto v = test::write_bruker(dir.path(), small_phantom(), spec);
-  const std::string original = test::read_text(v.vendor);
-  auto restore = [&] { test::write_text(v.vendor, original); };
-  edit_key(v.vendor, "Camera Pixel Size", "");
-  expect_input_error([&] { (void)load_any_scan(v.vendor); }, "sample_.log", "Camera Pixel Size (um)");
-  restore();
-  edit_key(v.vendor, "Object to Source", "");
-  edit_key(v.vendor, "Image Pixel Size", "");
-  expect_input_error([&] { (void)load_any_scan(v.vendor); }, "sample_.log", "Object to Source (mm)");
-  restore();
-  edit_key(v.vendor, "Image Pixel Size", "Image Pixel Size (um)=150");
-  expect_input_error([&] { (void)load_any_scan(v.vendor); }, "sample_.log", "Image Pixel Size (um)");
-  restore();
-  edit_key(v.vendor, "Number of Files", "Number of Files=6");
-  expect_input_error([&] { (void)load_any_scan(v.vendor); }, "sample_.log", "Number of Files");
-  restore();
-  edit_key(v.vendor, "Number of Rows", "Number of Rows=40");
-  expect_input_error([&] { (void)load_any_scan(v.vendor); }, "sample_00000000.tif", "Number of Rows");
-  restore();
-  edit_key(v.vendor, "Rotation Step", "");
-  expect_input_error([&] { (void)load_any_scan(v.vendor); }, "sample_.log", "Rotation Step (deg)");
-  restore();
+  expect_each_edit_fails(v.vendor, {
+      {{{"Camera Pixel Size", ""}}, "sample_.log", "Camera Pixel Size (um)"},
+      {{{"Object to Source", ""}, {"Image Pixel Size", ""}}, "sample_.log", "Object to Source (mm)"},
+      {{{"Image Pixel Size", "Image Pixel Size (um)=150"}}, "sample_.log", "Image Pixel Size (um)"},
+      {{{"Number of Files", "Number of Files=6"}}, "sample_.log", "Number of Files"},
+      {{{"Number of Rows", "Number of Rows=40"}}, "sample_00000000.tif", "Number of Rows"},
+      {{{"Rotation Step", ""}}, "sample_.log", "Rotation Step (deg)"},
+  });
   // a truncated BMP
   test::TempDir d2;
   spec.bmp = true;
