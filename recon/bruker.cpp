@@ -122,7 +122,7 @@ Scan load_bruker(const fs::path& path) {
     scan.intensity.white_level = std::ldexp(1.0, depth) - 1.0;
     if (!darks.empty()) scan.warnings.push_back(file.string() + ": dark images without flat images: darks ignored");
   }
-  record_fields(kv, scan.fields_used, scan.fields_ignored);
+  record_fields(kv, scan);
   return scan;
 }
 

@@ -205,7 +205,7 @@ Scan load_nikon(const fs::path& path) {
     if (g.nx >= 1 && g.ny >= 1 && g.nz >= 1 && g.sx > 0 && g.sy > 0 && g.sz > 0) scan.volume = g;
     else scan.warnings.push_back(file.string() + ": VoxelsX/Y/Z or VoxelSizeX/Y/Z not positive: grid ignored");
   }
-  record_fields(kv, scan.fields_used, scan.fields_ignored);
+  record_fields(kv, scan);
   return scan;
 }
 

@@ -142,12 +142,11 @@ KeyValueFile open_vendor_header(const std::filesystem::path& file, const std::st
   return kv;
 }
 
-void record_fields(const KeyValueFile& kv, std::vector<std::string>& fields_used,
-                   std::vector<std::string>& fields_ignored) {
+void record_fields(const KeyValueFile& kv, Scan& scan) {
   std::vector<std::string> used = kv.used();
-  used.insert(used.end(), fields_used.begin(), fields_used.end());
-  fields_used = std::move(used);
-  fields_ignored = kv.unused();
+  used.insert(used.end(), scan.fields_used.begin(), scan.fields_used.end());
+  scan.fields_used = std::move(used);
+  scan.fields_ignored = kv.unused();
 }
 
 }  // namespace voidscan

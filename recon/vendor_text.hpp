@@ -74,7 +74,6 @@ class KeyValueFile {
 
 /// A reader's record of its header: the keys it used, then `scan.fields_used` so far (files it
 /// read besides), become `scan.fields_used`; the keys it did not use `scan.fields_ignored`.
-void record_fields(const KeyValueFile& kv, std::vector<std::string>& fields_used,
-                   std::vector<std::string>& fields_ignored);
+void record_fields(const KeyValueFile& kv, Scan& scan);
 
 }  // namespace voidscan

@@ -202,8 +202,8 @@ INSTANTIATE_TEST_SUITE_P(Devices, Projector, ::testing::Values(Device::cpu, Devi
 
 /// Projects `view` on both projectors into a (CPU) and b (CUDA): the largest relative
 /// difference, |a - b| / (max(a, b) + 1e-30), and the CPU's pixels below T 0.9.
-template <class P>
-std::pair<double, int> project_both(P& cpu, P& gpu, const ViewGeometry& view, std::vector<float>& a, std::vector<float>& b) {
+std::pair<double, int> project_both(TransmissionProjector& cpu, TransmissionProjector& gpu, const ViewGeometry& view,
+                                   std::vector<float>& a, std::vector<float>& b) {
   cpu.view(view, a.data());
   gpu.view(view, b.data());
   double worst = 0;
