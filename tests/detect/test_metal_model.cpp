@@ -256,6 +256,20 @@ double lowest_beside_bump(const Volume& v, const Vec3& bump) {
   return lo;
 }
 
+/// The planted array with a void of `void_radius` in bump `bump` at `offset` from its axis,
+/// scanned, with noise (seed `noise_seed`), and the metal model fitted to it.
+struct VoidedBumpScan {
+  BumpArray package;
+  Scanner scanner;
+  Volume vol;
+  detect::MetalModel model;
+  VoidedBumpScan(int bump, Vec3 offset, double void_radius, unsigned noise_seed)
+      : package(bump, offset, void_radius), vol(scanner.scan(Phantom(package.objects))) {
+    test::add_gaussian_noise(vol.data, kNoise, noise_seed);
+    model = detect::fit_metal_model(vol);
+  }
+};
+
 // A void inside a bump (radius 2 um, 1.5 um off the axis of one bump) is a hole in metal 200 x
 // denser than the fill: the model must cut it out of its discs (and not let it pull the disc
 // centre, whose error would leave a crescent beside the bump). Asserts: one modelled void, in
@@ -266,11 +280,11 @@ TEST(MetalStreaks, VoidInABumpIsModelled) {
   constexpr int kBump = 5;  // an inner bump: (-0.5, -0.5) pitches
   const Vec3 offset{1.5 * kUm, 0, 0};
   constexpr double kBumpVoidRadius = 2 * kUm;
-  const BumpArray package(kBump, offset, kBumpVoidRadius);
-  const Scanner scanner;
-  Volume vol = scanner.scan(Phantom(package.objects));
-  test::add_gaussian_noise(vol.data, kNoise, 11);
-  const detect::MetalModel model = detect::fit_metal_model(vol);
+  VoidedBumpScan s(kBump, offset, kBumpVoidRadius, 11);
+  const BumpArray& package = s.package;
+  const Scanner& scanner = s.scanner;
+  Volume& vol = s.vol;
+  const detect::MetalModel& model = s.model;
   const Vec3 centre = package.bumps[kBump] + offset;
   int voids = 0;
   for (const MetalColumn& c : model.columns)
@@ -304,7 +318,8 @@ TEST(MetalStreaks, VoidInABumpIsModelled) {
   // (a crescent that reads as an underfill void) to 0.090 (beside an intact bump 0.096); the
   // void's centre from 3.35 /mm to 0.10 (air is 0; 0.093 and 0.03 before the column's radius was
   // taken again with the void's interior filled, MetalStreaks.LargeVoidInABumpIsSizedWhole). The void's model takes its volume from the
-  // column's content balance: 33.7 um3 for 33.5; the column's centre takes one Gauss-Newton
+  // column's content balance: 34.1 um3 for 33.5 (re-measured in the sixth session; 33.7 when
+  // this was written); the column's centre takes one Gauss-Newton
   // step against the volume. Before both (the volume of the dip measured in the reconstruction,
   // 21 voxels, which misses the blur's tails; the centre pulled by the void): beside 0.005 and
   // the centre overshot to -3.3; with the balance alone, beside 0.058.
@@ -325,11 +340,11 @@ TEST(MetalStreaks, LargeVoidInABumpIsSizedWhole) {
   constexpr int kBump = 5;
   const Vec3 offset{0.5 * kUm, 0, 0};
   constexpr double kBumpVoidRadius = 3.0 * kUm;
-  const BumpArray package(kBump, offset, kBumpVoidRadius);
-  const Scanner scanner;
-  Volume vol = scanner.scan(Phantom(package.objects));
-  test::add_gaussian_noise(vol.data, kNoise, 12);
-  const detect::MetalModel model = detect::fit_metal_model(vol);
+  VoidedBumpScan s(kBump, offset, kBumpVoidRadius, 12);
+  const BumpArray& package = s.package;
+  const Scanner& scanner = s.scanner;
+  Volume& vol = s.vol;
+  const detect::MetalModel& model = s.model;
   int voids = 0;
   for (const MetalColumn& c : model.columns)
     if (!c.voids.empty()) {
