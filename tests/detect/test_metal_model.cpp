@@ -314,15 +314,15 @@ TEST(MetalStreaks, VoidInABumpIsModelled) {
               "void %.1f um3 (true %.1f)\n",
               raw_centre, centre_after, centre_without, raw, after, no_void_model, intact, report.void_volume_mm3 * 1e9,
               true_void_mm3 * 1e9);
-  // Measured 2026-11-28 (fifth session): beside the bump the lowest fill goes from -0.260 /mm
-  // (a crescent that reads as an underfill void) to 0.090 (beside an intact bump 0.096); the
-  // void's centre from 3.35 /mm to 0.10 (air is 0; 0.093 and 0.03 before the column's radius was
-  // taken again with the void's interior filled, MetalStreaks.LargeVoidInABumpIsSizedWhole). The void's model takes its volume from the
-  // column's content balance: 34.1 um3 for 33.5 (re-measured in the sixth session; 33.7 when
-  // this was written); the column's centre takes one Gauss-Newton
-  // step against the volume. Before both (the volume of the dip measured in the reconstruction,
-  // 21 voxels, which misses the blur's tails; the centre pulled by the void): beside 0.005 and
-  // the centre overshot to -3.3; with the balance alone, beside 0.058.
+  // Measured 2026-11-28 (fifth session): beside the bump the lowest fill goes from -0.260 /mm (a
+  // crescent that reads as an underfill void) to 0.090 (beside an intact bump 0.096); the void's
+  // centre from 3.35 /mm to 0.10 (air is 0; 0.093 and 0.03 before the column's radius was taken
+  // again with the void's interior filled, MetalStreaks.LargeVoidInABumpIsSizedWhole). The void's
+  // model takes its volume from the column's content balance: 34.1 um3 for 33.5 (re-measured in the
+  // sixth session; 33.7 when this was written); the column's centre takes one Gauss-Newton step
+  // against the volume. Before both (the volume of the dip measured in the reconstruction, 21
+  // voxels, which misses the blur's tails; the centre pulled by the void): beside 0.005 and the
+  // centre overshot to -3.3; with the balance alone, beside 0.058.
   EXPECT_NEAR(report.void_volume_mm3, true_void_mm3, 0.15 * true_void_mm3);
   EXPECT_NEAR(centre_after, 0.0, 0.5);
   EXPECT_GT(after, intact - 0.02);
