@@ -348,8 +348,9 @@ TEST(DetectAccuracy, DISABLED_Tune) {
     }
 }
 
-// Re-analyses volumes saved by DISABLED_Tune (VOIDSCAN_ACCURACY_SAVE=DIR): every DIR/*/fdk.mha
-// against DIR/*/scan/truth.json, plus the voxelised phantom (DIR/*/scan/phantom.json).
+// Re-analyses volumes saved by DISABLED_Tune (VOIDSCAN_ACCURACY_SAVE=DIR): every DIR/*/fdk.mha,
+// and DIR/*/fdk_mc.mha (the metal-corrected volume) where saved, against DIR/*/scan/truth.json,
+// plus the voxelised phantom (DIR/*/scan/phantom.json).
 TEST(DetectAccuracy, DISABLED_Replay) {
   const char* d = std::getenv("VOIDSCAN_ACCURACY_SAVE");
   if (!d) GTEST_SKIP() << "VOIDSCAN_ACCURACY_SAVE not set";
@@ -367,6 +368,8 @@ TEST(DetectAccuracy, DISABLED_Replay) {
     const Volume v = read_volume(p / "fdk.mha");
     if (!std::getenv("VOIDSCAN_ACCURACY_NOFDK"))
       (void)check(v, t, kind_of(preset), p.filename().string() + " fdk", false);
+    if (std::filesystem::exists(p / "fdk_mc.mha"))
+      (void)check(read_volume(p / "fdk_mc.mha"), t, kind_of(preset), p.filename().string() + " fdk+mc", false);
     if (!std::getenv("VOIDSCAN_ACCURACY_NOVOX"))
       (void)check(test::voxelised(sim::load_phantom(p / "scan" / "phantom.json"), v.grid, kVoxelisedNoise,
                                   unsigned(t.seed) + 100),
