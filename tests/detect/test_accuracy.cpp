@@ -286,7 +286,8 @@ TEST(DetectAccuracy, FlipChipPlanesOnTheDetectorRows) {
 // Tuning runs (seeds 1 and 2 by default), every preset, both data paths; prints the rows. Run
 // with --gtest_also_run_disabled_tests. Environment: VOIDSCAN_ACCURACY_SEEDS="1 2",
 // VOIDSCAN_ACCURACY_PRESET (one preset), VOIDSCAN_ACCURACY_VIEWS, VOIDSCAN_ACCURACY_SS
-// (sub-rays), VOIDSCAN_ACCURACY_I0 (0: noise-free), VOIDSCAN_ACCURACY_PARAMS="name=value,..."
+// (sub-rays), VOIDSCAN_ACCURACY_I0 (0: noise-free), VOIDSCAN_ACCURACY_WINDOW (the FDK's ramp
+// window, e.g. shepp-logan; default hann), VOIDSCAN_ACCURACY_PARAMS="name=value,..."
 // (more overrides), VOIDSCAN_ACCURACY_RECIPE=FILE (a recipe for the analysis),
 // VOIDSCAN_ACCURACY_MC=1 (also the FDK volume after the metal streak subtraction; VOIDSCAN_ACCURACY_MC_MAX=X
 // its content-error bound, default kMaxMetalContentError), VOIDSCAN_ACCURACY_SAVE=DIR (keep scans and volumes for DISABLED_Replay),
@@ -316,6 +317,7 @@ TEST(DetectAccuracy, DISABLED_Tune) {
       c.seed = seed;
       c.views = views;
       if (const char* ss = std::getenv("VOIDSCAN_ACCURACY_SS")) c.supersample = std::atoi(ss);
+      if (const char* w = std::getenv("VOIDSCAN_ACCURACY_WINDOW")) c.window = parse_filter_window(w);
       if (const char* i0 = std::getenv("VOIDSCAN_ACCURACY_I0")) c.i0 = std::atof(i0);
       c.metal_correction = std::getenv("VOIDSCAN_ACCURACY_MC") != nullptr;
       c.params = test_params(preset);
@@ -350,7 +352,7 @@ TEST(DetectAccuracy, DISABLED_Tune) {
 
 // Re-analyses volumes saved by DISABLED_Tune (VOIDSCAN_ACCURACY_SAVE=DIR): every DIR/*/fdk.mha,
 // and DIR/*/fdk_mc.mha (the metal-corrected volume) where saved, against DIR/*/scan/truth.json,
-// plus the voxelised phantom (DIR/*/scan/phantom.json).
+// plus the voxelised phantom (DIR/*/scan/phantom.json); VOIDSCAN_ACCURACY_RECIPE as for Tune.
 TEST(DetectAccuracy, DISABLED_Replay) {
   const char* d = std::getenv("VOIDSCAN_ACCURACY_SAVE");
   if (!d) GTEST_SKIP() << "VOIDSCAN_ACCURACY_SAVE not set";
@@ -358,6 +360,8 @@ TEST(DetectAccuracy, DISABLED_Replay) {
   for (const auto& e : std::filesystem::directory_iterator(d))
     if (std::filesystem::exists(e.path() / "fdk.mha")) dirs.push_back(e.path());
   std::sort(dirs.begin(), dirs.end());
+  Recipe recipe;  // as DISABLED_Tune: the defaults, or VOIDSCAN_ACCURACY_RECIPE
+  if (const char* s = std::getenv("VOIDSCAN_ACCURACY_RECIPE")) recipe = load_recipe(s);
   const char* only = std::getenv("VOIDSCAN_ACCURACY_PRESET");
   for (const auto& p : dirs) {
     const Truth t = read_truth(p / "scan" / "truth.json");
@@ -367,13 +371,14 @@ TEST(DetectAccuracy, DISABLED_Replay) {
       if (p.filename().string().find(sub) == std::string::npos) continue;
     const Volume v = read_volume(p / "fdk.mha");
     if (!std::getenv("VOIDSCAN_ACCURACY_NOFDK"))
-      (void)check(v, t, kind_of(preset), p.filename().string() + " fdk", false);
+      (void)check(v, t, kind_of(preset), p.filename().string() + " fdk", false, nullptr, nullptr, nullptr, recipe);
     if (std::filesystem::exists(p / "fdk_mc.mha"))
-      (void)check(read_volume(p / "fdk_mc.mha"), t, kind_of(preset), p.filename().string() + " fdk+mc", false);
+      (void)check(read_volume(p / "fdk_mc.mha"), t, kind_of(preset), p.filename().string() + " fdk+mc", false, nullptr,
+                  nullptr, nullptr, recipe);
     if (!std::getenv("VOIDSCAN_ACCURACY_NOVOX"))
       (void)check(test::voxelised(sim::load_phantom(p / "scan" / "phantom.json"), v.grid, kVoxelisedNoise,
                                   unsigned(t.seed) + 100),
-                  t, kind_of(preset), p.filename().string() + " vox");
+                  t, kind_of(preset), p.filename().string() + " vox", true, nullptr, nullptr, nullptr, recipe);
   }
 }
 
