@@ -283,6 +283,13 @@ TEST(DetectAccuracy, FlipChipPlanesOnTheDetectorRows) {
   expect_one_seed_mc("flip-chip", params, 2, "flip-chip die 26 um fdk+mc", 8, 0.95);
 }
 
+/// The recipe of the tuning runs: the defaults, or VOIDSCAN_ACCURACY_RECIPE=FILE to try other
+/// detection parameters.
+Recipe tuning_recipe() {
+  const char* s = std::getenv("VOIDSCAN_ACCURACY_RECIPE");
+  return s ? load_recipe(s) : Recipe{};
+}
+
 // Tuning runs (seeds 1 and 2 by default), every preset, both data paths; prints the rows. Run
 // with --gtest_also_run_disabled_tests. Environment: VOIDSCAN_ACCURACY_SEEDS="1 2",
 // VOIDSCAN_ACCURACY_PRESET (one preset), VOIDSCAN_ACCURACY_VIEWS, VOIDSCAN_ACCURACY_SS
@@ -306,8 +313,7 @@ TEST(DetectAccuracy, DISABLED_Tune) {
   }
   int views = 720;
   if (const char* s = std::getenv("VOIDSCAN_ACCURACY_VIEWS")) views = std::atoi(s);
-  Recipe recipe;  // the defaults, or a recipe file to try other detection parameters
-  if (const char* s = std::getenv("VOIDSCAN_ACCURACY_RECIPE")) recipe = load_recipe(s);
+  const Recipe recipe = tuning_recipe();
   std::vector<std::string> presets = {"flip-chip", "hybrid-bond", "hbm-stack"};
   if (const char* s = std::getenv("VOIDSCAN_ACCURACY_PRESET")) presets = {s};
   for (const std::string& preset : presets)
@@ -360,8 +366,7 @@ TEST(DetectAccuracy, DISABLED_Replay) {
   for (const auto& e : std::filesystem::directory_iterator(d))
     if (std::filesystem::exists(e.path() / "fdk.mha")) dirs.push_back(e.path());
   std::sort(dirs.begin(), dirs.end());
-  Recipe recipe;  // as DISABLED_Tune: the defaults, or VOIDSCAN_ACCURACY_RECIPE
-  if (const char* s = std::getenv("VOIDSCAN_ACCURACY_RECIPE")) recipe = load_recipe(s);
+  const Recipe recipe = tuning_recipe();
   const char* only = std::getenv("VOIDSCAN_ACCURACY_PRESET");
   for (const auto& p : dirs) {
     const Truth t = read_truth(p / "scan" / "truth.json");
