@@ -28,7 +28,12 @@
 //     columns where that fraction >= 1/2; equivalent diameter (6V/pi)^(1/3); sphericity
 //     pi^(1/3) (6V)^(2/3) / A with A the Crofton surface area of the component (ITK
 //     LabelImageToShapeLabelMap); CNR = (mu_h - mean v) / noise. Kept when the equivalent
-//     diameter >= min_void_diameter_voxels (2-D slices: the circle-equivalent diameter).
+//     diameter >= min_void_diameter_voxels (2-D slices: the circle-equivalent diameter). A void
+//     outside bumps that reads under it, in a package whose bump array is symmetric, is measured
+//     again against its images under the array's symmetries (a matched filter on the voxel-wise
+//     difference from their median; the correction's residual dips share the array's symmetry
+//     and cancel) and kept at that volume when it reaches the cut
+//     (DetectAnalyze.BlurredSmallUnderfillVoidIsMeasuredAgainstItsSymmetricImages).
 //  6. Bond gaps (hybrid interfaces): per column of the die footprint, the attenuation deficit
 //     of the band (interface +- 3 planes; the interface plane is where the pads' metal is
 //     centred) against the intact bond at that column: columns are classed by their offset
@@ -657,6 +662,97 @@ void Analyzer::find_voids(std::vector<u8>& cand) {
   const double voxel_len = std::cbrt(vox);
   const double min_d = recipe_.detect.min_void_diameter_voxels;
   const double mu_air = mat_.mu_air();
+  // Small voids in a symmetric bump array. A void near the minimum size, blurred by the
+  // reconstruction, has a thresholded core of a few voxels and a third to a half of its deficit
+  // outside them, so the sum below reads it under the cut; a wider sum against a host ring would
+  // also reach the metal correction's residual dips, which are as deep. Those dips come from the
+  // bump array and share its symmetry (a full circular scan keeps the object's mirrors and
+  // quarter turns), a void does not: so the background of a candidate is the voxel-wise median
+  // of its images' neighbourhoods under the array's symmetries (the same place: the same
+  // residual pattern and fill), and a candidate under the cut is measured again against it
+  // (symmetric_deficit) and kept if that reaches the cut. The symmetries: the square's mirrors
+  // and quarter turns about the bumps' mean centre that map >= 90 % of the bumps to within half
+  // a voxel of a bump and the voxel grid onto itself; none (an asymmetric package, one slice,
+  // anisotropic voxels): nothing is measured again.
+  std::vector<std::array<int, 4>> symmetries;  // (a, b, c, d): (u, w) -> (a u + b w, c u + d w), voxel units
+  double sym_i = 0, sym_j = 0;
+  {
+    std::vector<std::array<double, 2>> bc;
+    for (const DieInfo& di : dies_)
+      for (const Bump& b : di.bumps) bc.push_back({b.ci, b.cj});
+    if (bc.size() >= 4 && g_.nz > 1 && std::abs(g_.sx - g_.sy) <= 1e-6 * g_.sx) {
+      for (const auto& p : bc) sym_i += p[0], sym_j += p[1];
+      sym_i /= double(bc.size()), sym_j /= double(bc.size());
+      // The centre on the grid's half-voxel lattice, or no symmetry maps voxels onto voxels.
+      const double ri = std::round(2 * sym_i) / 2, rj = std::round(2 * sym_j) / 2;
+      if (std::abs(ri - sym_i) <= 0.1 && std::abs(rj - sym_j) <= 0.1) {
+        sym_i = ri, sym_j = rj;
+        for (const std::array<int, 4> m : {std::array{-1, 0, 0, 1}, std::array{1, 0, 0, -1}, std::array{-1, 0, 0, -1},
+                                           std::array{0, 1, 1, 0}, std::array{0, -1, -1, 0}, std::array{0, -1, 1, 0},
+                                           std::array{0, 1, -1, 0}}) {
+          if (m[0] == 0 && std::abs((sym_i - std::floor(sym_i)) - (sym_j - std::floor(sym_j))) > 0.1) continue;
+          std::size_t hit = 0;
+          for (const auto& p : bc) {
+            const double u = p[0] - sym_i, w = p[1] - sym_j;
+            const double x = sym_i + m[0] * u + m[1] * w, y = sym_j + m[2] * u + m[3] * w;
+            hit += std::any_of(bc.begin(), bc.end(), [&](const auto& b) { return std::hypot(b[0] - x, b[1] - y) <= 0.5; });
+          }
+          if (10 * hit >= 9 * bc.size()) symmetries.push_back(m);
+        }
+      }
+    }
+  }
+  // Deficit of the candidate at voxel (ic, jc, kc) against its images, in voxels: a matched
+  // filter. The difference (background - v) / span over the ball of radius min_d / 2 + 1.5 is
+  // fitted, weighted by exp(-r^2 / (2 x 1.2^2)), with the profile of a void of the cut's size
+  // blurred as an FDK volume blurs (a Gaussian of variance 0.8^2 + (min_d / 2)^2 / 5 voxels^2,
+  // its sum the void's volume); the result is that fit's amplitude x the void's volume. Voxels
+  // of other candidates (below t_air, not the component's own) take no part. 0 when fewer than
+  // two images lie in the volume farther than 3 voxels from it or a bump reaches its ball.
+  const double v_min = std::numbers::pi / 6.0 * min_d * min_d * min_d;
+  const double var_t = 0.64 + 0.05 * min_d * min_d, var_w = 1.44;
+  auto symmetric_deficit = [&](int ic, int jc, int kc, double span, const std::vector<std::size_t>& own) {
+    const double rb = 0.5 * min_d + 1.5;
+    const int e = int(std::ceil(rb));
+    std::vector<std::array<int, 4>> use;
+    for (const auto& m : symmetries) {
+      const double u = ic - sym_i, w = jc - sym_j;
+      const double x = sym_i + m[0] * u + m[1] * w, y = sym_j + m[2] * u + m[3] * w;
+      if (std::hypot(x - ic, y - jc) < 3.0) continue;
+      if (x - e < 0 || y - e < 0 || x + e >= g_.nx || y + e >= g_.ny) continue;
+      use.push_back(m);
+    }
+    if (use.size() < 2 || kc - e < 0 || kc + e >= g_.nz || ic - e < 0 || jc - e < 0 || ic + e >= g_.nx || jc + e >= g_.ny)
+      return 0.0;
+    double profile_sum = 0;
+    for (int dk = -e; dk <= e; ++dk)
+      for (int dj = -e; dj <= e; ++dj)
+        for (int di = -e; di <= e; ++di) profile_sum += std::exp(-0.5 * (di * di + dj * dj + dk * dk) / var_t);
+    double num = 0, den = 0;
+    std::vector<double> vals(use.size());
+    for (int dk = -e; dk <= e; ++dk)
+      for (int dj = -e; dj <= e; ++dj)
+        for (int di = -e; di <= e; ++di) {
+          const double r2 = di * di + dj * dj + dk * dk;
+          if (r2 > rb * rb) continue;
+          const std::size_t q = idx(ic + di, jc + dj, kc + dk);
+          if (!bump_mask_.empty() && bump_mask_[q]) return 0.0;
+          if (v_[q] < mat_.t_air && !std::binary_search(own.begin(), own.end(), q)) continue;
+          for (std::size_t t = 0; t < use.size(); ++t) {
+            const auto& m = use[t];
+            const double u = ic + di - sym_i, w = jc + dj - sym_j;
+            const int x = int(std::lround(sym_i + m[0] * u + m[1] * w)), y = int(std::lround(sym_j + m[2] * u + m[3] * w));
+            vals[t] = v_[idx(x, y, kc + dk)];
+          }
+          const double wt = std::exp(-0.5 * r2 / var_w), p = v_min * std::exp(-0.5 * r2 / var_t) / profile_sum;
+          num += wt * (median_of(vals) - v_[q]) / span;
+          den += wt * p;
+        }
+    return den > 0 ? num / den * v_min : 0.0;
+  };
+  auto volume_index = [&](std::size_t q) {  // crop index -> volume index
+    return idx(int(q % c.nx) + i0, int((q / c.nx) % c.ny) + j0, int(q / (std::size_t(c.nx) * c.ny)) + k0);
+  };
   std::vector<u8> local;
   for (std::uint32_t l = 1; l <= nl; ++l) {
     const std::size_t b0 = start[l] - start[1], b1 = start[l + 1] - start[1];
@@ -704,7 +800,7 @@ void Analyzer::find_voids(std::vector<u8>& cand) {
     if (!bump_mask_.empty())
       for (std::size_t t = b0; t < b1; ++t) {
         const std::size_t q = members[t];
-        nb += bump_mask_[idx(int(q % c.nx) + i0, int((q / c.nx) % c.ny) + j0, int(q / (std::size_t(c.nx) * c.ny)) + k0)];
+        nb += bump_mask_[volume_index(q)];
       }
     const bool in_bump = 2 * nb >= nvox && nb > 0;
     auto host_ok = [&](std::size_t q) { return !in_bump || bump_mask_[q]; };
@@ -755,8 +851,19 @@ void Analyzer::find_voids(std::vector<u8>& cand) {
     vol *= vox;
     if (vol <= 0 || wsum <= 0) continue;
     const double area = double(cols.size()) * g_.sx * g_.sy;
-    const double eqd = std::cbrt(6.0 * vol / std::numbers::pi);
-    const double size_vox = slice2d ? std::sqrt(4.0 * double(cols.size()) / std::numbers::pi) : eqd / voxel_len;
+    double eqd = std::cbrt(6.0 * vol / std::numbers::pi);
+    double size_vox = slice2d ? std::sqrt(4.0 * double(cols.size()) / std::numbers::pi) : eqd / voxel_len;
+    if (!slice2d && !in_bump && size_vox < min_d && !symmetries.empty()) {
+      std::vector<std::size_t> own;
+      for (std::size_t t = b0; t < b1; ++t) own.push_back(volume_index(members[t]));
+      std::sort(own.begin(), own.end());
+      const double ds = symmetric_deficit(int(std::lround(cx / wsum)), int(std::lround(cy / wsum)), int(std::lround(cz / wsum)), span, own) * vox;
+      if (ds > vol) {
+        vol = ds;
+        eqd = std::cbrt(6.0 * vol / std::numbers::pi);
+        size_vox = eqd / voxel_len;
+      }
+    }
     if (size_vox < min_d) continue;
     Found f;
     f.d.type = DefectType::void_;
@@ -770,10 +877,7 @@ void Analyzer::find_voids(std::vector<u8>& cand) {
     f.d.sphericity = perim[l] > 0 ? std::min(1.0, std::cbrt(std::numbers::pi) * std::pow(6.0 * vmask, 2.0 / 3.0) / perim[l])
                                   : 0.0;
     f.d.cnr = (mu_h - core_sum / double(nvox)) / sig_h;
-    for (std::size_t t = b0; t < b1; ++t) {
-      const std::size_t q = members[t];
-      f.voxels.push_back(idx(int(q % c.nx) + i0, int((q / c.nx) % c.ny) + j0, int(q / (std::size_t(c.nx) * c.ny)) + k0));
-    }
+    for (std::size_t t = b0; t < b1; ++t) f.voxels.push_back(volume_index(members[t]));
     found_.push_back(std::move(f));
   }
 }

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 
 #include "detect/analyze.hpp"
 #include "recon/error.hpp"
@@ -144,6 +145,45 @@ TEST(DetectAnalyze, PartialVolumeSizeDoesNotDependOnTheThreshold) {
     EXPECT_EQ(a.defects[0].type, DefectType::underfill_void);
     EXPECT_NEAR(a.defects[0].volume_mm3, truth, 0.1 * truth) << "threshold " << t;
   }
+}
+
+// A 3.4 um void in the underfill midway between four bumps of the symmetric 2 x 2-die package,
+// blurred as the FDK blurs (Gaussian, sigma 0.8 voxel; noise 0.01 /mm): its core dips to about
+// half the fill's contrast, the threshold takes only its deepest voxels, and the partial-volume
+// sum over them grown by one voxel reads it under the 3-voxel cut (no defect without the
+// symmetric measure: checked by disabling it). Measured against its images under the bump
+// array's symmetries it is found, at its volume within 25 % (17.5 um3 for 20.6 when written).
+// The same void planted at all four of its images is what a residual artefact of the symmetric
+// bump array looks like: nothing then tells it from the background, and nothing is found.
+TEST(DetectAnalyze, BlurredSmallUnderfillVoidIsMeasuredAgainstItsSymmetricImages) {
+  const auto s = test::flip_chip_sample(8, 0, 0);
+  const double r = 1.7e-3;
+  auto render_with = [&](const std::vector<Vec3>& centres) {
+    test::PackageSample one = s;
+    for (const Vec3& c : centres) one.objects.push_back({Sphere{c, r}, 0.0});
+    Volume v = test::render(one, 0.0, 3, 3);
+    const int n[3] = {v.grid.nx, v.grid.ny, v.grid.nz};
+    const double sigma[3] = {0.8, 0.8, 0.8};
+    test::gaussian_blur(v.data, n, sigma);
+    test::add_gaussian_noise(v.data, 0.01, 4);
+    return v;
+  };
+  const Vec3 c{-55e-3, -55e-3, 6e-3};  // die c0r0l0, 9 um from the four nearest bumps' walls
+  const Analysis a = analyze(render_with({c}), Recipe{});
+  ASSERT_EQ(a.defects.size(), 1u);
+  const Defect& d = a.defects[0];
+  EXPECT_EQ(d.type, DefectType::underfill_void);
+  EXPECT_EQ(d.die, "c0r0l0");
+  EXPECT_NEAR(d.centroid_mm.x, c.x, 0.5e-3);
+  EXPECT_NEAR(d.centroid_mm.y, c.y, 0.5e-3);
+  EXPECT_NEAR(d.centroid_mm.z, c.z, 0.5e-3);
+  const double truth = 4.0 / 3.0 * M_PI * r * r * r;
+  std::printf("blurred 3.4 um void: volume %.1f um3 (truth %.1f), diameter %.2f um\n", d.volume_mm3 * 1e9, truth * 1e9,
+              d.equivalent_diameter_mm * 1e3);
+  EXPECT_NEAR(d.volume_mm3, truth, 0.25 * truth);
+
+  const Analysis sym = analyze(render_with({c, {-c.x, c.y, c.z}, {c.x, -c.y, c.z}, {-c.x, -c.y, c.z}}), Recipe{});
+  EXPECT_TRUE(sym.defects.empty()) << sym.defects.size() << " found";
 }
 
 TEST(DetectAnalyze, BlurredBumpVoidAboveTheMetalThresholdIsFound) {
