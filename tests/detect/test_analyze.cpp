@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <string>
 
 #include "detect/analyze.hpp"
 #include "recon/error.hpp"
@@ -147,6 +148,15 @@ TEST(DetectAnalyze, PartialVolumeSizeDoesNotDependOnTheThreshold) {
   }
 }
 
+/// `d` is of `type`, on `die`, its centroid within half a voxel (0.5 um) of `c` on each axis.
+void expect_defect_at(const Defect& d, DefectType type, const std::string& die, const Vec3& c) {
+  EXPECT_EQ(d.type, type);
+  EXPECT_EQ(d.die, die);
+  EXPECT_NEAR(d.centroid_mm.x, c.x, 0.5e-3);
+  EXPECT_NEAR(d.centroid_mm.y, c.y, 0.5e-3);
+  EXPECT_NEAR(d.centroid_mm.z, c.z, 0.5e-3);
+}
+
 // A 3.4 um void in the underfill midway between four bumps of the symmetric 2 x 2-die package,
 // blurred as the FDK blurs (Gaussian, sigma 0.8 voxel; noise 0.01 /mm): its core dips to about
 // half the fill's contrast, the threshold takes only its deepest voxels, and the partial-volume
@@ -172,11 +182,7 @@ TEST(DetectAnalyze, BlurredSmallUnderfillVoidIsMeasuredAgainstItsSymmetricImages
   const Analysis a = analyze(render_with({c}), Recipe{});
   ASSERT_EQ(a.defects.size(), 1u);
   const Defect& d = a.defects[0];
-  EXPECT_EQ(d.type, DefectType::underfill_void);
-  EXPECT_EQ(d.die, "c0r0l0");
-  EXPECT_NEAR(d.centroid_mm.x, c.x, 0.5e-3);
-  EXPECT_NEAR(d.centroid_mm.y, c.y, 0.5e-3);
-  EXPECT_NEAR(d.centroid_mm.z, c.z, 0.5e-3);
+  expect_defect_at(d, DefectType::underfill_void, "c0r0l0", c);
   const double truth = 4.0 / 3.0 * M_PI * r * r * r;
   std::printf("blurred 3.4 um void: volume %.1f um3 (truth %.1f), diameter %.2f um\n", d.volume_mm3 * 1e9, truth * 1e9,
               d.equivalent_diameter_mm * 1e3);
@@ -205,11 +211,7 @@ TEST(DetectAnalyze, BlurredBumpVoidAboveTheMetalThresholdIsFound) {
   const Analysis a = analyze(v, Recipe{});
   ASSERT_EQ(a.defects.size(), 1u);
   const Defect& d = a.defects[0];
-  EXPECT_EQ(d.type, DefectType::bump_void);
-  EXPECT_EQ(d.die, "c0r0l0");
-  EXPECT_NEAR(d.centroid_mm.x, c.x, 0.5e-3);
-  EXPECT_NEAR(d.centroid_mm.y, c.y, 0.5e-3);
-  EXPECT_NEAR(d.centroid_mm.z, c.z, 0.5e-3);
+  expect_defect_at(d, DefectType::bump_void, "c0r0l0", c);
   // Its size is underestimated (measured: 0.53 x the truth): the partial-volume sum over the
   // component grown by one voxel misses the blur's tails, and 3 voxels from the bump's wall
   // the ring that gives the host level is blurred too. docs/accuracy.md says so.
