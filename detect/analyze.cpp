@@ -711,30 +711,30 @@ void Analyzer::find_voids(std::vector<u8>& cand) {
   // two images lie in the volume farther than 3 voxels from it or a bump reaches its ball.
   const double v_min = std::numbers::pi / 6.0 * min_d * min_d * min_d;
   const double var_t = 0.64 + 0.05 * min_d * min_d, var_w = 1.44;
+  const double ball_r = 0.5 * min_d + 1.5;
+  const int ball_e = int(std::ceil(ball_r));
+  double profile_sum = 0;  // the blurred void's profile over the (2e + 1)^3 cube, to scale it to v_min
+  for (int dk = -ball_e; dk <= ball_e; ++dk)
+    for (int dj = -ball_e; dj <= ball_e; ++dj)
+      for (int di = -ball_e; di <= ball_e; ++di) profile_sum += std::exp(-0.5 * (di * di + dj * dj + dk * dk) / var_t);
   auto symmetric_deficit = [&](int ic, int jc, int kc, double span, const std::vector<std::size_t>& own) {
-    const double rb = 0.5 * min_d + 1.5;
-    const int e = int(std::ceil(rb));
     std::vector<std::array<int, 4>> use;
     for (const auto& m : symmetries) {
       const double u = ic - sym_i, w = jc - sym_j;
       const double x = sym_i + m[0] * u + m[1] * w, y = sym_j + m[2] * u + m[3] * w;
       if (std::hypot(x - ic, y - jc) < 3.0) continue;
-      if (x - e < 0 || y - e < 0 || x + e >= g_.nx || y + e >= g_.ny) continue;
+      if (x - ball_e < 0 || y - ball_e < 0 || x + ball_e >= g_.nx || y + ball_e >= g_.ny) continue;
       use.push_back(m);
     }
-    if (use.size() < 2 || kc - e < 0 || kc + e >= g_.nz || ic - e < 0 || jc - e < 0 || ic + e >= g_.nx || jc + e >= g_.ny)
+    if (use.size() < 2 || kc - ball_e < 0 || kc + ball_e >= g_.nz || ic - ball_e < 0 || jc - ball_e < 0 || ic + ball_e >= g_.nx || jc + ball_e >= g_.ny)
       return 0.0;
-    double profile_sum = 0;
-    for (int dk = -e; dk <= e; ++dk)
-      for (int dj = -e; dj <= e; ++dj)
-        for (int di = -e; di <= e; ++di) profile_sum += std::exp(-0.5 * (di * di + dj * dj + dk * dk) / var_t);
     double num = 0, den = 0;
     std::vector<double> vals(use.size());
-    for (int dk = -e; dk <= e; ++dk)
-      for (int dj = -e; dj <= e; ++dj)
-        for (int di = -e; di <= e; ++di) {
+    for (int dk = -ball_e; dk <= ball_e; ++dk)
+      for (int dj = -ball_e; dj <= ball_e; ++dj)
+        for (int di = -ball_e; di <= ball_e; ++di) {
           const double r2 = di * di + dj * dj + dk * dk;
-          if (r2 > rb * rb) continue;
+          if (r2 > ball_r * ball_r) continue;
           const std::size_t q = idx(ic + di, jc + dj, kc + dk);
           if (!bump_mask_.empty() && bump_mask_[q]) return 0.0;
           if (v_[q] < mat_.t_air && !std::binary_search(own.begin(), own.end(), q)) continue;
