@@ -676,6 +676,10 @@ void Analyzer::find_voids(std::vector<u8>& cand) {
   // anisotropic voxels): nothing is measured again.
   std::vector<std::array<int, 4>> symmetries;  // (a, b, c, d): (u, w) -> (a u + b w, c u + d w), voxel units
   double sym_i = 0, sym_j = 0;
+  auto image = [&](const std::array<int, 4>& m, double x, double y) {  // (x, y) under m about the centre
+    const double u = x - sym_i, w = y - sym_j;
+    return std::array<double, 2>{sym_i + m[0] * u + m[1] * w, sym_j + m[2] * u + m[3] * w};
+  };
   {
     std::vector<std::array<double, 2>> bc;
     for (const DieInfo& di : dies_)
@@ -693,8 +697,7 @@ void Analyzer::find_voids(std::vector<u8>& cand) {
           if (m[0] == 0 && std::abs((sym_i - std::floor(sym_i)) - (sym_j - std::floor(sym_j))) > 0.1) continue;
           std::size_t hit = 0;
           for (const auto& p : bc) {
-            const double u = p[0] - sym_i, w = p[1] - sym_j;
-            const double x = sym_i + m[0] * u + m[1] * w, y = sym_j + m[2] * u + m[3] * w;
+            const auto [x, y] = image(m, p[0], p[1]);
             hit += std::any_of(bc.begin(), bc.end(), [&](const auto& b) { return std::hypot(b[0] - x, b[1] - y) <= 0.5; });
           }
           if (10 * hit >= 9 * bc.size()) symmetries.push_back(m);
@@ -720,8 +723,7 @@ void Analyzer::find_voids(std::vector<u8>& cand) {
   auto symmetric_deficit = [&](int ic, int jc, int kc, double span, const std::vector<std::size_t>& own) {
     std::vector<std::array<int, 4>> use;
     for (const auto& m : symmetries) {
-      const double u = ic - sym_i, w = jc - sym_j;
-      const double x = sym_i + m[0] * u + m[1] * w, y = sym_j + m[2] * u + m[3] * w;
+      const auto [x, y] = image(m, ic, jc);
       if (std::hypot(x - ic, y - jc) < 3.0) continue;
       if (x - ball_e < 0 || y - ball_e < 0 || x + ball_e >= g_.nx || y + ball_e >= g_.ny) continue;
       use.push_back(m);
@@ -739,10 +741,8 @@ void Analyzer::find_voids(std::vector<u8>& cand) {
           if (!bump_mask_.empty() && bump_mask_[q]) return 0.0;
           if (v_[q] < mat_.t_air && !std::binary_search(own.begin(), own.end(), q)) continue;
           for (std::size_t t = 0; t < use.size(); ++t) {
-            const auto& m = use[t];
-            const double u = ic + di - sym_i, w = jc + dj - sym_j;
-            const int x = int(std::lround(sym_i + m[0] * u + m[1] * w)), y = int(std::lround(sym_j + m[2] * u + m[3] * w));
-            vals[t] = v_[idx(x, y, kc + dk)];
+            const auto [x, y] = image(use[t], ic + di, jc + dj);
+            vals[t] = v_[idx(int(std::lround(x)), int(std::lround(y)), kc + dk)];
           }
           const double wt = std::exp(-0.5 * r2 / var_w), p = v_min * std::exp(-0.5 * r2 / var_t) / profile_sum;
           num += wt * (median_of(vals) - v_[q]) / span;
