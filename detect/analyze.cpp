@@ -705,13 +705,19 @@ void Analyzer::find_voids(std::vector<u8>& cand) {
       }
     }
   }
-  // Deficit of the candidate at voxel (ic, jc, kc) against its images, in voxels: a matched
-  // filter. The difference (background - v) / span over the ball of radius min_d / 2 + 1.5 is
-  // fitted, weighted by exp(-r^2 / (2 x 1.2^2)), with the profile of a void of the cut's size
-  // blurred as an FDK volume blurs (a Gaussian of variance 0.8^2 + (min_d / 2)^2 / 5 voxels^2,
-  // its sum the void's volume); the result is that fit's amplitude x the void's volume. Voxels
-  // of other candidates (below t_air, not the component's own) take no part. 0 when fewer than
-  // two images lie in the volume farther than 3 voxels from it or a bump reaches its ball.
+  // Deficit of the candidate centred at (xc, yc, zc) (voxel units) against its images, in
+  // voxels: a matched filter. The difference (background - v) / span over the ball of radius
+  // min_d / 2 + 1.5 about the nearest voxel is fitted, weighted by exp(-s^2 / (2 x 1.2^2)), with
+  // the profile of a void of the cut's size blurred as an FDK volume blurs (a Gaussian of
+  // variance 0.8^2 + (min_d / 2)^2 / 5 voxels^2, its sum the void's volume); s is the distance
+  // from the centre itself, not from its voxel (a void half a voxel off would otherwise read
+  // ~10 % low). The result is that fit's amplitude x the void's volume. Voxels of other
+  // candidates (below t_air, not the component's own) take no part, nor do bump voxels 2 or
+  // more voxels from the centre's voxel (they are off the fill level; their places in the
+  // images hold bump too). 0 when fewer than two images lie in the volume farther than 3
+  // voxels from it, or a bump voxel lies nearer than 2 voxels: the correction's residual at a
+  // bump's surface is a dip of a void's size and is not symmetric (the flip-chip seeds' false
+  // voids when bumps anywhere in the ball were left out lay within 1.5 voxels of a bump).
   const double v_min = std::numbers::pi / 6.0 * min_d * min_d * min_d;
   const double var_t = 0.64 + 0.05 * min_d * min_d, var_w = 1.44;
   const double ball_r = 0.5 * min_d + 1.5;
@@ -720,7 +726,8 @@ void Analyzer::find_voids(std::vector<u8>& cand) {
   for (int dk = -ball_e; dk <= ball_e; ++dk)
     for (int dj = -ball_e; dj <= ball_e; ++dj)
       for (int di = -ball_e; di <= ball_e; ++di) profile_sum += std::exp(-0.5 * (di * di + dj * dj + dk * dk) / var_t);
-  auto symmetric_deficit = [&](int ic, int jc, int kc, double span, const std::vector<std::size_t>& own) {
+  auto symmetric_deficit = [&](double xc, double yc, double zc, double span, const std::vector<std::size_t>& own) {
+    const int ic = int(std::lround(xc)), jc = int(std::lround(yc)), kc = int(std::lround(zc));
     std::vector<std::array<int, 4>> use;
     for (const auto& m : symmetries) {
       const auto [x, y] = image(m, ic, jc);
@@ -738,13 +745,17 @@ void Analyzer::find_voids(std::vector<u8>& cand) {
           const double r2 = di * di + dj * dj + dk * dk;
           if (r2 > ball_r * ball_r) continue;
           const std::size_t q = idx(ic + di, jc + dj, kc + dk);
-          if (!bump_mask_.empty() && bump_mask_[q]) return 0.0;
+          if (!bump_mask_.empty() && bump_mask_[q]) {
+            if (r2 < 4.0) return 0.0;
+            continue;
+          }
           if (v_[q] < mat_.t_air && !std::binary_search(own.begin(), own.end(), q)) continue;
           for (std::size_t t = 0; t < use.size(); ++t) {
             const auto [x, y] = image(use[t], ic + di, jc + dj);
             vals[t] = v_[idx(int(std::lround(x)), int(std::lround(y)), kc + dk)];
           }
-          const double wt = std::exp(-0.5 * r2 / var_w), p = v_min * std::exp(-0.5 * r2 / var_t) / profile_sum;
+          const double ex = ic + di - xc, ey = jc + dj - yc, ez = kc + dk - zc, s2 = ex * ex + ey * ey + ez * ez;
+          const double wt = std::exp(-0.5 * s2 / var_w), p = v_min * std::exp(-0.5 * s2 / var_t) / profile_sum;
           num += wt * (median_of(vals) - v_[q]) / span;
           den += wt * p;
         }
@@ -857,7 +868,7 @@ void Analyzer::find_voids(std::vector<u8>& cand) {
       std::vector<std::size_t> own;
       for (std::size_t t = b0; t < b1; ++t) own.push_back(volume_index(members[t]));
       std::sort(own.begin(), own.end());
-      const double ds = symmetric_deficit(int(std::lround(cx / wsum)), int(std::lround(cy / wsum)), int(std::lround(cz / wsum)), span, own) * vox;
+      const double ds = symmetric_deficit(cx / wsum, cy / wsum, cz / wsum, span, own) * vox;
       if (ds > vol) {
         vol = ds;
         eqd = std::cbrt(6.0 * vol / std::numbers::pi);
