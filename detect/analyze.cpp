@@ -73,6 +73,7 @@
 #include <numeric>
 #include <set>
 
+#include "detect/flood_fill.hpp"
 #include "detect/itk_ops.hpp"
 #include "detect/materials.hpp"
 #include "detect/stats.hpp"
@@ -616,7 +617,7 @@ void Analyzer::find_voids(std::vector<u8>& cand) {
     std::vector<u8> air(n);
     for (std::size_t q = 0; q < n; ++q) air[q] = v_[q] < mat_.t_air;
     std::vector<u8> ext(n);
-    itk_ops::connected_to_lateral_faces(air.data(), d_, ext.data());
+    connected_to_lateral_faces(air.data(), d_.nx, d_.ny, d_.nz, ext.data());
     for (std::size_t q = 0; q < n; ++q) cand[q] |= u8(air[q] && !ext[q]);
   }
   report(0.45);

@@ -11,7 +11,6 @@
 #include <itkBinaryDilateImageFilter.h>
 #include <itkBinaryFillholeImageFilter.h>
 #include <itkConnectedComponentImageFilter.h>
-#include <itkConnectedThresholdImageFilter.h>
 #include <itkFlatStructuringElement.h>
 #include <itkGrayscaleFillholeImageFilter.h>
 #include <itkHistogram.h>
@@ -69,35 +68,6 @@ std::vector<double> otsu_thresholds(const std::vector<double>& counts, double lo
   calc->Compute();
   const auto& t = calc->GetOutput();
   return {t.begin(), t.end()};
-}
-
-void connected_to_lateral_faces(const std::uint8_t* mask, Dims d, std::uint8_t* out) {
-  check(d);
-  auto img = wrap<MaskImage>(mask, d);
-  using Filter = itk::ConnectedThresholdImageFilter<MaskImage, MaskImage>;
-  auto f = Filter::New();
-  f->SetInput(img);
-  f->SetLower(1);
-  f->SetUpper(255);
-  f->SetReplaceValue(1);
-  f->SetConnectivity(Filter::FaceConnectivity);
-  bool any = false;
-  auto seed = [&](int i, int j, int k) {
-    if (mask[(std::size_t(k) * d.ny + j) * d.nx + i]) {
-      f->AddSeed({{i, j, k}});
-      any = true;
-    }
-  };
-  for (int k = 0; k < d.nz; ++k) {
-    for (int i = 0; i < d.nx; ++i) seed(i, 0, k), seed(i, d.ny - 1, k);
-    for (int j = 1; j + 1 < d.ny; ++j) seed(0, j, k), seed(d.nx - 1, j, k);
-  }
-  if (!any) {
-    std::memset(out, 0, d.count());
-    return;
-  }
-  f->Update();
-  copy_out(f->GetOutput(), out, d);
 }
 
 std::uint32_t connected_components(const std::uint8_t* mask, Dims d, bool full, std::uint32_t* labels) {

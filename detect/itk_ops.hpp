@@ -21,11 +21,6 @@ struct Dims {
 [[nodiscard]] std::vector<double> otsu_thresholds(const std::vector<double>& counts, double lo, double w, int n,
                                                   bool valley_emphasis);
 
-/// Voxels of `mask` (1 = set) connected to the x or y faces of the box through set voxels
-/// (face connectivity). The z faces are not a border: a hole running through a thin volume
-/// from bottom to top is not connected to the outside. itk::ConnectedThresholdImageFilter.
-void connected_to_lateral_faces(const std::uint8_t* mask, Dims d, std::uint8_t* out);
-
 /// Connected components of the set voxels (full = 26-connected in 3-D, 8 in 2-D; else face
 /// connectivity) into `labels` (0 = background, 1..n). Returns n.
 /// itk::ConnectedComponentImageFilter.
