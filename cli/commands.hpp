@@ -31,8 +31,10 @@ struct ReconstructOptions {
   int read_threads = 0;                  ///< TIFF reading threads; 0 = one per core, at most 8
   std::optional<std::array<double, 2>> uint16_range;  ///< uint16 output: LO HI in 1/mm
   /// run only: subtract the metal's own reconstruction streaks (recon/metal_streaks.hpp) before
-  /// detection. Default false.
-  bool metal_correction = false;
+  /// detection. "auto" (default): where the volume reads as a flip chip or a stack (the kinds
+  /// its model fits), skipped quietly otherwise; "on" (--metal-correction): the same, with a
+  /// warning when skipped; "off" (--no-metal-correction): never.
+  std::string metal_correction = "auto";
 };
 
 /// `voidscan detect` and the detection half of `voidscan run`.

@@ -81,9 +81,13 @@ int main(int argc, char** argv) {
   add_detect_options(rn, run);
   rn->add_option("--device", run_rec.device, "auto (GPU when present), cpu or cuda")->capture_default_str();
   rn->add_option("--filter", run_rec.filter, "ram-lak, shepp-logan, cosine, hamming or hann")->capture_default_str();
-  rn->add_flag("--metal-correction", run_rec.metal_correction,
-               "Flip chips and stacks: subtract the streaks the bumps' (and TSVs') metal leaves in the "
-               "reconstruction before detection (model-based; skipped, with a warning, for other kinds)");
+  auto* mc_on = rn->add_flag_callback(
+      "--metal-correction", [&run_rec] { run_rec.metal_correction = "on"; },
+      "Subtract the streaks the bumps' (and TSVs') metal leaves in the reconstruction before detection "
+      "(model-based; the default where the volume reads as a flip chip or a stack): warn when it does not");
+  rn->add_flag_callback("--no-metal-correction", [&run_rec] { run_rec.metal_correction = "off"; },
+                        "Detect on the plain reconstruction, streaks and all")
+      ->excludes(mc_on);
   rn->add_option("--grid", run_rec.grid, "Grid size NX NY NZ (voxels)");
   rn->add_option("--voxel", run_rec.voxel_mm, "Isotropic voxel size, mm");
   rn->add_option("--center", run_rec.center_mm, "Grid centre X Y Z, mm");

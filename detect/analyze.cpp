@@ -494,8 +494,9 @@ void Analyzer::check_metal_streaks(const DieInfo& di, const std::vector<u8>& met
         "die {}: the fill between its bumps varies by {:.3f} /mm (noise {:.3f} /mm, fill-air contrast {:.3f} /mm): "
         "streaks from the bumps' metal (reconstruction artefacts); its underfill voids may be missed or false{}",
         di.die.id, spread, mat_.noise_sigma, contrast,
-        kind_ == SampleKind::flip_chip || kind_ == SampleKind::stack ? " (voidscan run --metal-correction subtracts them)"
-                                                                        : ""));
+        kind_ == SampleKind::flip_chip || kind_ == SampleKind::stack
+            ? " (voidscan run subtracts them where its model fits: --metal-correction, on by default)"
+            : ""));
 }
 
 void Analyzer::find_pads(DieInfo& di) {

@@ -209,10 +209,12 @@ TEST_F(DetectCli, RunReconstructsKeepsTheVolumeAndDetects) {
   expect_only({"scan", "recipe.yaml", "out"});
 }
 
-// run --metal-correction: applied to a flip chip (the simulator's preset, one die, 180 views:
-// the log names the modelled columns and the streak note is gone from its die) and to a stack
-// (the HBM preset, two tiers: 16 bump-and-TSV columns, read as a stack of two dies), refused
-// with a warning for any other kind (a generic cylinder: the same hole found as without it).
+// The metal correction: by default applied to a flip chip (the simulator's preset, one die,
+// 180 views: the log names the modelled columns and the streak note is gone from its die;
+// with --no-metal-correction the note is there and names the option) and, asked for, to a
+// stack (the HBM preset, two tiers: 16 bump-and-TSV columns, read as a stack of two dies);
+// any other kind is left as it is, quietly by default and with a warning when it was asked
+// for (a generic cylinder: the same hole found either way).
 TEST_F(DetectCli, RunMetalCorrectionOnFlipChipsAndStacksOnly) {
   const fs::path scan = dir_ / "fc";
   const test::Outcome sim = test::run_voidscan(
@@ -221,12 +223,12 @@ TEST_F(DetectCli, RunMetalCorrectionOnFlipChipsAndStacksOnly) {
       dir_.path());
   ASSERT_EQ(sim.code, 0) << sim.err;
   const Outcome plain = voidscan("run " + (scan / "scan.json").string() + " -o " + (dir_ / "plain").string() +
-                                 " --device cpu");
+                                 " --device cpu --no-metal-correction");
   ASSERT_TRUE(plain.code == 0 || plain.code == 1) << plain.err;
   EXPECT_NE(plain.out.find("streaks from the bumps"), std::string::npos) << plain.out;
   EXPECT_NE(plain.out.find("--metal-correction"), std::string::npos) << "the note names the option: " << plain.out;
   const Outcome corrected = voidscan("run " + (scan / "scan.json").string() + " -o " + (dir_ / "mc").string() +
-                                     " --device cpu --metal-correction --log-level info");
+                                     " --device cpu --log-level info");
   ASSERT_TRUE(corrected.code == 0 || corrected.code == 1) << corrected.err;
   EXPECT_NE(corrected.err.find("metal columns modelled"), std::string::npos) << corrected.err;
   EXPECT_EQ(corrected.out.find("streaks from the bumps"), std::string::npos) << corrected.out;
@@ -255,7 +257,8 @@ TEST_F(DetectCli, RunMetalCorrectionOnFlipChipsAndStacksOnly) {
   EXPECT_EQ(js["sample"]["metal_correction"]["applied"], true);
   EXPECT_EQ(js["sample"]["metal_correction"]["columns"], 16);  // 4 x 4 bumps, each tier's on one TSV column
 
-  // a generic sample: warned, not corrected, the hole found as ever
+  // a generic sample: not corrected, warned only when the correction was asked for, the hole
+  // found as ever
   const Phantom phantom({{Cylinder{0, 0, 3.0, -2.0, 2.0}, 0.02}, {Sphere{{0.5, -0.5, 0}, 1.0}, 0.0}});
   VolumeGrid grid = test::cube_grid(32, 0.25);
   fs::create_directories(dir_ / "cyl");
@@ -272,6 +275,13 @@ TEST_F(DetectCli, RunMetalCorrectionOnFlipChipsAndStacksOnly) {
   EXPECT_TRUE(jg["sample"]["metal_correction"].is_null());
   ASSERT_EQ(jg["defects"].size(), 1u) << jg["defects"].dump(1);
   EXPECT_NEAR(jg["defects"][0]["equivalent_diameter_mm"].get<double>(), 2.0, 0.4);
+  const Outcome quiet = voidscan("run " + manifest.string() + " -o " + (dir_ / "g2").string() + " --recipe " +
+                                 recipe("kind: generic\n").string() + " --device cpu");
+  ASSERT_TRUE(quiet.code == 0 || quiet.code == 1) << quiet.err;
+  EXPECT_EQ(quiet.err.find("metal"), std::string::npos) << quiet.err;
+  const json jq = json::parse(test::read_text(dir_ / "g2" / "report.json"));
+  EXPECT_TRUE(jq["sample"]["metal_correction"].is_null());
+  EXPECT_EQ(jq["defects"], jg["defects"]);
 }
 
 TEST_F(DetectCli, RunWithABadScanWritesNothing) {
