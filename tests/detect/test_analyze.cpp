@@ -157,18 +157,23 @@ void expect_defect_at(const Defect& d, DefectType type, const std::string& die, 
   EXPECT_NEAR(d.centroid_mm.z, c.z, 0.5e-3);
 }
 
-/// The symmetric 2 x 2-die flip chip with 3.4 um voids at `centres`, blurred as the FDK blurs
-/// (Gaussian, sigma 0.8 voxel) with noise 0.01 /mm.
-constexpr double kSmallVoidRadius = 1.7e-3;
-Volume blurred_flip_chip_with_small_voids(const std::vector<Vec3>& centres) {
+/// The symmetric 2 x 2-die flip chip (no planted defects) with spherical voids of `radius` mm
+/// at `centres`, blurred as a reconstruction blurs (Gaussian, `sigma` voxels) with noise 0.01 /mm.
+Volume blurred_flip_chip_with_voids(const std::vector<Vec3>& centres, double radius, double sigma) {
   test::PackageSample one = test::flip_chip_sample(8, 0, 0);
-  for (const Vec3& c : centres) one.objects.push_back({Sphere{c, kSmallVoidRadius}, 0.0});
+  for (const Vec3& c : centres) one.objects.push_back({Sphere{c, radius}, 0.0});
   Volume v = test::render(one, 0.0, 3, 3);
   const int n[3] = {v.grid.nx, v.grid.ny, v.grid.nz};
-  const double sigma[3] = {0.8, 0.8, 0.8};
-  test::gaussian_blur(v.data, n, sigma);
+  const double s[3] = {sigma, sigma, sigma};
+  test::gaussian_blur(v.data, n, s);
   test::add_gaussian_noise(v.data, 0.01, 4);
   return v;
+}
+
+/// 3.4 um voids blurred as the FDK blurs (sigma 0.8 voxel).
+constexpr double kSmallVoidRadius = 1.7e-3;
+Volume blurred_flip_chip_with_small_voids(const std::vector<Vec3>& centres) {
+  return blurred_flip_chip_with_voids(centres, kSmallVoidRadius, 0.8);
 }
 
 /// One small void at `c` (die c0r0l0) is found there at its volume within 25 %; the same void
@@ -222,15 +227,8 @@ TEST(DetectAnalyze, BlurredBumpVoidAboveTheMetalThresholdIsFound) {
   // (sigma 1 voxel): its centre reads ~7 /mm, far above the metal threshold, so only its depth
   // below the enclosing solder (grayscale hole filling) finds it. Asking for a dip of 90 % of
   // the solder contrast finds nothing: the parameter is what decides.
-  const auto s = test::flip_chip_sample(8, 0, 0);
-  test::PackageSample one = s;
   const Vec3 c{-55e-3 - 10e-3, -55e-3 - 10e-3, 4.5e-3};  // bump (1, 1) of die c0r0l0
-  one.objects.push_back({Sphere{c, 2e-3}, 0.0});
-  Volume v = test::render(one, 0.0, 3, 3);
-  const int n[3] = {v.grid.nx, v.grid.ny, v.grid.nz};
-  const double sigma[3] = {1.0, 1.0, 1.0};
-  test::gaussian_blur(v.data, n, sigma);
-  test::add_gaussian_noise(v.data, 0.01, 4);
+  const Volume v = blurred_flip_chip_with_voids({c}, 2e-3, 1.0);
   const double truth = 4.0 / 3.0 * M_PI * std::pow(2e-3, 3);
 
   const Analysis a = analyze(v, Recipe{});
