@@ -68,6 +68,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <numbers>
 #include <numeric>
@@ -716,8 +717,8 @@ void Analyzer::find_voids(std::vector<u8>& cand) {
   // ~10 % low). The result is that fit's amplitude x the void's volume. Voxels of other
   // candidates (below t_air, not the component's own) take no part, nor do bump voxels 2 or
   // more voxels from the centre's voxel (they are off the fill level; their places in the
-  // images hold bump too). 0 when fewer than two images lie in the volume farther than 3
-  // voxels from it, or a bump voxel lies nearer than 2 voxels: the correction's residual at a
+  // images hold bump too). NaN (refused) when fewer than two images lie in the volume farther
+  // than 3 voxels from it, or a bump voxel lies nearer than 2 voxels: the correction's residual at a
   // bump's surface is a dip of a void's size and is not symmetric (the flip-chip seeds' false
   // voids when bumps anywhere in the ball were left out lay within 1.5 voxels of a bump).
   const double v_min = std::numbers::pi / 6.0 * min_d * min_d * min_d;
@@ -728,6 +729,7 @@ void Analyzer::find_voids(std::vector<u8>& cand) {
   for (int dk = -ball_e; dk <= ball_e; ++dk)
     for (int dj = -ball_e; dj <= ball_e; ++dj)
       for (int di = -ball_e; di <= ball_e; ++di) profile_sum += std::exp(-0.5 * (di * di + dj * dj + dk * dk) / var_t);
+  constexpr double kRefused = std::numeric_limits<double>::quiet_NaN();
   auto symmetric_deficit = [&](double xc, double yc, double zc, double span, const std::vector<std::size_t>& own) {
     const int ic = int(std::lround(xc)), jc = int(std::lround(yc)), kc = int(std::lround(zc));
     std::vector<std::array<int, 4>> use;
@@ -738,7 +740,7 @@ void Analyzer::find_voids(std::vector<u8>& cand) {
       use.push_back(m);
     }
     if (use.size() < 2 || kc - ball_e < 0 || kc + ball_e >= g_.nz || ic - ball_e < 0 || jc - ball_e < 0 || ic + ball_e >= g_.nx || jc + ball_e >= g_.ny)
-      return 0.0;
+      return kRefused;
     double num = 0, den = 0;
     std::vector<double> vals(use.size());
     for (int dk = -ball_e; dk <= ball_e; ++dk)
@@ -748,7 +750,7 @@ void Analyzer::find_voids(std::vector<u8>& cand) {
           if (r2 > ball_r * ball_r) continue;
           const std::size_t q = idx(ic + di, jc + dj, kc + dk);
           if (!bump_mask_.empty() && bump_mask_[q]) {
-            if (r2 < 4.0) return 0.0;
+            if (r2 < 4.0) return kRefused;
             continue;
           }
           if (v_[q] < mat_.t_air && !std::binary_search(own.begin(), own.end(), q)) continue;
@@ -761,7 +763,7 @@ void Analyzer::find_voids(std::vector<u8>& cand) {
           num += wt * (median_of(vals) - v_[q]) / span;
           den += wt * p;
         }
-    return den > 0 ? num / den * v_min : 0.0;
+    return den > 0 ? num / den * v_min : kRefused;
   };
   auto volume_index = [&](std::size_t q) {  // crop index -> volume index
     return idx(int(q % c.nx) + i0, int((q / c.nx) % c.ny) + j0, int(q / (std::size_t(c.nx) * c.ny)) + k0);
@@ -866,12 +868,20 @@ void Analyzer::find_voids(std::vector<u8>& cand) {
     const double area = double(cols.size()) * g_.sx * g_.sy;
     double eqd = std::cbrt(6.0 * vol / std::numbers::pi);
     double size_vox = slice2d ? std::sqrt(4.0 * double(cols.size()) / std::numbers::pi) : eqd / voxel_len;
-    if (!slice2d && !in_bump && size_vox < min_d && !symmetries.empty()) {
+    // Near the cut in a symmetric package, the measure against the images decides: under the
+    // cut a candidate is kept at that measure when it reaches the cut; above it, up to 1.3 x
+    // the cut (where the measure's template still fits), it is dropped when that measure is
+    // under 0.4 of its own volume, a dip its images share (the correction's residual at a
+    // tier's face beside a bump). A refused measure (a bump within 2 voxels, too few images)
+    // decides nothing.
+    if (!slice2d && !in_bump && size_vox < 1.3 * min_d && !symmetries.empty()) {
       std::vector<std::size_t> own;
       for (std::size_t t = b0; t < b1; ++t) own.push_back(volume_index(members[t]));
       std::sort(own.begin(), own.end());
       const double ds = symmetric_deficit(cx / wsum, cy / wsum, cz / wsum, span, own) * vox;
-      if (ds > vol) {
+      if (size_vox >= min_d) {
+        if (!std::isnan(ds) && ds < 0.4 * vol) continue;
+      } else if (ds > vol) {
         vol = ds;
         eqd = std::cbrt(6.0 * vol / std::numbers::pi);
         size_vox = eqd / voxel_len;

@@ -170,29 +170,38 @@ Volume blurred_flip_chip_with_voids(const std::vector<Vec3>& centres, double rad
   return v;
 }
 
-/// 3.4 um voids blurred as the FDK blurs (sigma 0.8 voxel).
-constexpr double kSmallVoidRadius = 1.7e-3;
-Volume blurred_flip_chip_with_small_voids(const std::vector<Vec3>& centres) {
-  return blurred_flip_chip_with_voids(centres, kSmallVoidRadius, 0.8);
-}
-
-/// One small void at `c` (die c0r0l0) is found there at its volume within 25 %; the same void
-/// at `c` and all its `images` is not found.
-void expect_small_void_found_alone_not_with_images(const Vec3& c, const std::vector<Vec3>& images, const char* what) {
-  const Analysis a = analyze(blurred_flip_chip_with_small_voids({c}), Recipe{});
+/// One void of `radius` at `c` (die c0r0l0), blurred as the FDK blurs (sigma 0.8 voxel), is
+/// found there at its volume within `tolerance` (relative); the same void at `c` and all its
+/// `images` is not.
+void expect_void_found_alone_not_with_images(const Vec3& c, const std::vector<Vec3>& images, double radius,
+                                             double tolerance, const char* what) {
+  const Analysis a = analyze(blurred_flip_chip_with_voids({c}, radius, 0.8), Recipe{});
   ASSERT_EQ(a.defects.size(), 1u);
   const Defect& d = a.defects[0];
   expect_defect_at(d, DefectType::underfill_void, "c0r0l0", c);
-  const double truth = 4.0 / 3.0 * M_PI * std::pow(kSmallVoidRadius, 3);
-  std::printf("blurred 3.4 um void %s: volume %.1f um3 (truth %.1f), diameter %.2f um\n", what, d.volume_mm3 * 1e9,
-              truth * 1e9, d.equivalent_diameter_mm * 1e3);
-  EXPECT_NEAR(d.volume_mm3, truth, 0.25 * truth);
+  const double truth = 4.0 / 3.0 * M_PI * std::pow(radius, 3);
+  std::printf("blurred %.1f um void %s: volume %.1f um3 (truth %.1f), diameter %.2f um\n", 2e3 * radius, what,
+              d.volume_mm3 * 1e9, truth * 1e9, d.equivalent_diameter_mm * 1e3);
+  EXPECT_NEAR(d.volume_mm3, truth, tolerance * truth);
 
   std::vector<Vec3> all = images;
   all.push_back(c);
-  const Analysis sym = analyze(blurred_flip_chip_with_small_voids(all), Recipe{});
+  const Analysis sym = analyze(blurred_flip_chip_with_voids(all, radius, 0.8), Recipe{});
   EXPECT_TRUE(sym.defects.empty()) << sym.defects.size() << " found";
 }
+
+/// The seven other images of an off-diagonal point (x, y, z) under the square's mirrors and
+/// quarter turns about the package's centre (0, 0).
+std::vector<Vec3> images_of(const Vec3& c) {
+  std::vector<Vec3> images;
+  for (const auto& [x, y] : std::vector<std::array<double, 2>>{{c.x, c.y}, {c.y, c.x}})
+    for (const double sx : {-1.0, 1.0})
+      for (const double sy : {-1.0, 1.0})
+        if (sx * x != c.x || sy * y != c.y) images.push_back({sx * x, sy * y, c.z});
+  return images;
+}
+
+constexpr double kSmallVoidRadius = 1.7e-3;  // 3.4 um: just over the 3-voxel cut, read under it
 
 // A 3.4 um void in the underfill midway between four bumps, 9 um from their walls: its core
 // dips to about half the fill's contrast, the threshold takes only its deepest voxels, and the
@@ -204,7 +213,8 @@ void expect_small_void_found_alone_not_with_images(const Vec3& c, const std::vec
 // array looks like: nothing then tells it from the background, and nothing is found.
 TEST(DetectAnalyze, BlurredSmallUnderfillVoidIsMeasuredAgainstItsSymmetricImages) {
   const Vec3 c{-55e-3, -55e-3, 6e-3};  // on the diagonal: its images are its three mirrors
-  expect_small_void_found_alone_not_with_images(c, {{-c.x, c.y, c.z}, {c.x, -c.y, c.z}, {-c.x, -c.y, c.z}}, "between bumps");
+  expect_void_found_alone_not_with_images(c, {{-c.x, c.y, c.z}, {c.x, -c.y, c.z}, {-c.x, -c.y, c.z}}, kSmallVoidRadius, 0.25,
+                                          "between bumps");
 }
 
 // The same void with its centre 3 um from a bump's wall (a 1.3 um gap; 8 um from the axis of
@@ -214,12 +224,18 @@ TEST(DetectAnalyze, BlurredSmallUnderfillVoidIsMeasuredAgainstItsSymmetricImages
 // the diagonal it has seven images, and all eight together are not found.
 TEST(DetectAnalyze, BlurredSmallVoidNextToABumpIsMeasuredAgainstItsSymmetricImages) {
   const Vec3 c{-57e-3, -65e-3, 6e-3};
-  std::vector<Vec3> images;
-  for (const auto& [x, y] : std::vector<std::array<double, 2>>{{c.x, c.y}, {c.y, c.x}})
-    for (const double sx : {-1.0, 1.0})
-      for (const double sy : {-1.0, 1.0})
-        if (sx * x != c.x || sy * y != c.y) images.push_back({sx * x, sy * y, c.z});
-  expect_small_void_found_alone_not_with_images(c, images, "next to a bump");
+  expect_void_found_alone_not_with_images(c, images_of(c), kSmallVoidRadius, 0.25, "next to a bump");
+}
+
+// A 4 um void between bumps reads just over the cut by its own partial-volume sum (3.5 um:
+// the blur's tails are outside the component grown by one voxel, docs/detection.md's known
+// limits; hence 35 % here). Alone it is found. Planted at all eight of its images it is what
+// the correction's residual dips look like (the same dip at every image, read over the cut):
+// each reads under 0.4 of its volume against its images and none is found (all eight without
+// that rule: checked by disabling it).
+TEST(DetectAnalyze, VoidsJustOverTheCutAtAllTheirSymmetricImagesAreTakenForAnArtefact) {
+  const Vec3 c{-55e-3, -75e-3, 6e-3};  // off the diagonal, 9 um from the four nearest bumps' walls
+  expect_void_found_alone_not_with_images(c, images_of(c), 2.0e-3, 0.35, "between bumps, off the diagonal");
 }
 
 TEST(DetectAnalyze, BlurredBumpVoidAboveTheMetalThresholdIsFound) {
