@@ -32,8 +32,10 @@
 //     outside bumps that reads under it, in a package whose bump array is symmetric, is measured
 //     again against its images under the array's symmetries (a matched filter on the voxel-wise
 //     difference from their median; the correction's residual dips share the array's symmetry
-//     and cancel) and kept at that volume when it reaches the cut
-//     (DetectAnalyze.BlurredSmallUnderfillVoidIsMeasuredAgainstItsSymmetricImages).
+//     and cancel) and kept at that volume when it reaches the cut; one that reads over the cut
+//     but under 1.3 x it is dropped when that measure is under 0.4 of its volume (a dip its
+//     images share) (DetectAnalyze.BlurredSmallUnderfillVoidIsMeasuredAgainstItsSymmetricImages,
+//     ...NextToABump..., VoidsJustOverTheCutAtAllTheirSymmetricImagesAreTakenForAnArtefact).
 //  6. Bond gaps (hybrid interfaces): per column of the die footprint, the attenuation deficit
 //     of the band (interface +- 3 planes; the interface plane is where the pads' metal is
 //     centred) against the intact bond at that column: columns are classed by their offset
