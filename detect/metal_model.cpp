@@ -36,7 +36,8 @@ double interior_median(const Volume& vol, int k, double ci, double cj, double ri
 /// their plane's interior median are the dip (a plane at the column's end face is blurred as a
 /// whole, not a void); its volume is the deficit (median - x) / median summed over the interior
 /// voxels within 2 of the dip (FDK blur moves the deficit, it keeps its sum), its centre the
-/// deficit-weighted mean. One sphere per column, >= 1 voxel of volume.
+/// deficit-weighted mean. One sphere per run of dip planes (a void in each bump of a column
+/// through two tiers), each >= 1 voxel of volume.
 void find_void(const Volume& vol, MetalColumn& c, const Box3& b, double plateau, double fill, double ci, double cj,
                double r) {
   const VolumeGrid& g = vol.grid;
@@ -66,28 +67,38 @@ void find_void(const Volume& vol, MetalColumn& c, const Box3& b, double plateau,
   // one interior voxel to 0.52 of its plane's median; unmodelled, its streaks read as a void
   // beside the bump.
   if (dip.empty()) return;
-  double vsum = 0, x = 0, y = 0, z = 0;
-  for (std::size_t p = 0; p < planes.size(); ++p)
-    for (int j = j0; j <= j1; ++j)
-      for (int i = i0; i <= i1; ++i) {
-        const int k = planes[p];
-        if (!inside(i, j) || !(level[p] > 0)) continue;
-        bool near = false;
-        for (const auto& q : dip)
-          if (std::abs(q[0] - i) <= 2 && std::abs(q[1] - j) <= 2 && std::abs(q[2] - k) <= 2) {
-            near = true;
-            break;
-          }
-        if (!near) continue;
-        const double d = std::clamp((level[p] - at(i, j, k)) / level[p], 0.0, 1.0);
-        vsum += d, x += d * i, y += d * j, z += d * k;
-      }
-  if (vsum < 1) return;
-  MetalVoid h;
-  h.center_mm = g.voxel_center(x / vsum, y / vsum, z / vsum);
-  h.radius_mm = std::cbrt(3 * vsum / (4 * std::numbers::pi)) * g.sx;
-  h.level = plateau;
-  c.voids.push_back(h);
+  // One void per run of dip planes: a column through two tiers of a stack (a bump, its TSV,
+  // the bump above) may hold a void in each bump (HBM seed 42: voids at z 2.2 and 23.2 um in one
+  // column; one sphere between them left the content 16-19 % off at both and the correction
+  // was refused). Runs part where the dip skips more than 4 planes, so that no voxel lies within
+  // 2 of both.
+  std::sort(dip.begin(), dip.end(), [](const auto& a, const auto& b) { return a[2] < b[2]; });
+  for (std::size_t a = 0; a < dip.size();) {
+    std::size_t e = a + 1;
+    while (e < dip.size() && dip[e][2] - dip[e - 1][2] <= 4) ++e;
+    double vsum = 0, x = 0, y = 0, z = 0;
+    for (std::size_t p = 0; p < planes.size(); ++p) {
+      const int k = planes[p];
+      if (k < dip[a][2] - 2 || k > dip[e - 1][2] + 2 || !(level[p] > 0)) continue;
+      for (int j = j0; j <= j1; ++j)
+        for (int i = i0; i <= i1; ++i) {
+          if (!inside(i, j)) continue;
+          bool near = false;
+          for (std::size_t q = a; q < e && !near; ++q)
+            near = std::abs(dip[q][0] - i) <= 2 && std::abs(dip[q][1] - j) <= 2 && std::abs(dip[q][2] - k) <= 2;
+          if (!near) continue;
+          const double d = std::clamp((level[p] - at(i, j, k)) / level[p], 0.0, 1.0);
+          vsum += d, x += d * i, y += d * j, z += d * k;
+        }
+    }
+    a = e;
+    if (vsum < 1) continue;
+    MetalVoid h;
+    h.center_mm = g.voxel_center(x / vsum, y / vsum, z / vsum);
+    h.radius_mm = std::cbrt(3 * vsum / (4 * std::numbers::pi)) * g.sx;
+    h.level = plateau;
+    c.voids.push_back(h);
+  }
 }
 
 }  // namespace

@@ -16,8 +16,9 @@
 //     and Cu, each plane classed by its peak and one radius per metal from its upper-quartile
 //     plane at that metal's level, kept per plane (MetalColumn::radii_mm) when 40 % off r (a
 //     stack's bumps and TSVs; a flip chip's pillar shares its bump's radius);
-//  5. a void inside the column: the interior's dip (>= 30 % below its plane's interior median),
-//     a sphere of the dip's deficit volume at its deficit-weighted centre; where there is one,
+//  5. voids inside the column: the interior's dip (>= 30 % below its plane's interior median),
+//     per run of dip planes (parted where it skips > 4 planes: a void in each bump of a column
+//     through two tiers) a sphere of its deficit volume at its deficit-weighted centre; where there is one,
 //     the centre of step 4 again with the dip filled (a void pulls the centroids away from it),
 //     the radius again from the fullest plane with its interior at the 90th percentile of its
 //     values (a void filling most of the bump reaches the plane of most content), then the

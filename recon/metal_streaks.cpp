@@ -332,8 +332,12 @@ MetalStreakReport subtract_metal_streaks(const Geometry& geometry, const FdkPara
   // void's plane, between two planes at that level in its run of planes of one radius.
   auto whole_mu = [&](const MetalColumn& c, std::size_t p) {
     if (c.voids.empty()) return c.mu[p];
-    const MetalVoid& hole = c.voids.front();
-    const double kc = (hole.center_mm.z - g.voxel_center(0, 0, double(c.k0)).z) / g.sz;
+    // The void nearest the plane (a column through two tiers may hold one in each bump).
+    auto plane_of = [&](const MetalVoid& h) { return (h.center_mm.z - g.voxel_center(0, 0, double(c.k0)).z) / g.sz; };
+    const MetalVoid& hole = *std::min_element(c.voids.begin(), c.voids.end(), [&](const MetalVoid& x, const MetalVoid& y) {
+      return std::abs(plane_of(x) - double(p)) < std::abs(plane_of(y) - double(p));
+    });
+    const double kc = plane_of(hole);
     if (c.mu[p] >= hole.level || std::abs(double(p) - kc) > plane_radius_mm(c, p) / g.sz) return c.mu[p];
     const double rp = plane_radius_mm(c, p);
     long lo = long(p), hi = long(p);
@@ -368,8 +372,8 @@ MetalStreakReport subtract_metal_streaks(const Geometry& geometry, const FdkPara
       double have = 0;
       for (const MetalVoid& hole : c.voids) have += sphere_mm3(hole.radius_mm) / (g.sx * g.sx * g.sx);
       if (!(want >= 1) || !(have > 0)) continue;
-      const double scale = std::min(std::cbrt(want / have), c.radius_mm / c.voids.front().radius_mm * 0.8);
-      for (MetalVoid& hole : c.voids) hole.radius_mm *= scale;
+      const double scale = std::cbrt(want / have);
+      for (MetalVoid& hole : c.voids) hole.radius_mm = std::min(hole.radius_mm * scale, 0.8 * c.radius_mm);
       fit(c, kernels[n], start[n]);
     }
   }

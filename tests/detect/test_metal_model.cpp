@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <numbers>
 
@@ -364,6 +365,87 @@ TEST(MetalStreaks, LargeVoidInABumpIsSizedWhole) {
   EXPECT_TRUE(report.applied);
   EXPECT_NEAR(report.void_volume_mm3, true_void_mm3, 0.15 * true_void_mm3);
   EXPECT_GT(after, intact - 0.03);
+}
+
+// A column through two tiers of a stack: a solder bump in the lower tier's NCF, a Cu TSV through
+// the die, the next tier's bump on it (2 x 2 such columns, pitch 20 um), with a void in each
+// bump of one column (radius 2 um at z -9.5 um, 1 um off the axis; radius 1.5 um at z 9.5 um on
+// it). One sphere for the column's whole dip sat in the TSV between them and left the model's
+// content 16-19 % off at both voids (HBM seed 42: voids at z 2.2 and 23.2 um in one column, the
+// correction refused). Asserts: two modelled voids, each within 1 voxel of its planted centre;
+// their volume after the content balance within 20 % of the planted; the correction applied with the model's content
+// within 8 % of the volume's; the lowest fill beside each voided bump after it within 0.03 /mm
+// of the lowest beside an intact bump of the same tier.
+TEST(MetalStreaks, VoidsInBothBumpsOfATwoTierColumnAreModelledApart) {
+  constexpr double kBumpR = 4 * kUm, kTsvR = 2 * kUm;
+  constexpr double kZ0 = -14 * kUm, kZDie0 = -5 * kUm, kZDie1 = 5 * kUm, kZTop = 14 * kUm;
+  std::vector<Object> objects;
+  objects.push_back({Box{{-25 * kUm, -25 * kUm, kZ0 - 1 * kUm}, {25 * kUm, 25 * kUm, kZDie0}}, kFill});  // tier 0
+  objects.push_back({Box{{-25 * kUm, -25 * kUm, kZDie0}, {25 * kUm, 25 * kUm, kZDie1}}, kSi});          // its die
+  objects.push_back({Box{{-25 * kUm, -25 * kUm, kZDie1}, {25 * kUm, 25 * kUm, kZTop}}, kFill});         // tier 1
+  std::vector<Vec3> axes;
+  for (int a = 0; a < 2; ++a)
+    for (int b = 0; b < 2; ++b) axes.push_back({(a - 0.5) * kPitch, (b - 0.5) * kPitch, 0});
+  for (const Vec3& c : axes) {
+    objects.push_back({Cylinder{c.x, c.y, kBumpR, kZ0, kZDie0}, kSolder});
+    objects.push_back({Cylinder{c.x, c.y, kTsvR, kZDie0, kZDie1}, 9.8});
+    objects.push_back({Cylinder{c.x, c.y, kBumpR, kZDie1, kZTop}, kSolder});
+  }
+  const std::array<Vec3, 2> voids{axes[0] + Vec3{1 * kUm, 0, -9.5 * kUm}, axes[0] + Vec3{0, 0, 9.5 * kUm}};
+  const std::array<double, 2> radii{2 * kUm, 1.5 * kUm};
+  for (std::size_t v = 0; v < voids.size(); ++v) objects.push_back({Sphere{voids[v], radii[v]}, 0.0});
+  Scanner scanner;
+  scanner.geometry = expand_circular({100, 44, 0.1, 0.1}, [] {
+    CircularSpec spec;
+    spec.sod_mm = 5;
+    spec.sdd_mm = 500;
+    for (int i = 0; i < 360; ++i) spec.angles_deg.push_back(i * 1.0);
+    return spec;
+  }());
+  VolumeGrid& grid = scanner.grid;
+  grid.nx = grid.ny = 56;
+  grid.nz = 34;
+  grid.center = {0, 0, 0};
+  Volume vol = scanner.scan(Phantom(objects));
+  test::add_gaussian_noise(vol.data, kNoise, 13);
+  const detect::MetalModel model = detect::fit_metal_model(vol);
+  ASSERT_EQ(model.columns.size(), axes.size());
+  std::vector<MetalVoid> found;
+  for (const MetalColumn& c : model.columns) found.insert(found.end(), c.voids.begin(), c.voids.end());
+  ASSERT_EQ(found.size(), 2u);
+  std::sort(found.begin(), found.end(), [](const MetalVoid& x, const MetalVoid& y) { return x.center_mm.z < y.center_mm.z; });
+  for (std::size_t v = 0; v < voids.size(); ++v) EXPECT_LT(norm(found[v].center_mm - voids[v]), 1.0 * kUm) << v;
+  // The lowest fill 1.5-4 voxels outside the wall of the bump on axis `c`, in the tier's planes
+  // clear of its faces by 1.5 um.
+  auto lowest_beside = [&](const Volume& v, const Vec3& c, double z0, double z1) {
+    double lo = 1e9;
+    for (int k = 0; k < grid.nz; ++k)
+      for (int j = 0; j < grid.ny; ++j)
+        for (int i = 0; i < grid.nx; ++i) {
+          const Vec3 q = grid.voxel_center(i, j, k);
+          const double d = std::hypot(q.x - c.x, q.y - c.y) - kBumpR;
+          if (q.z >= z0 + 1.5 * kUm && q.z <= z1 - 1.5 * kUm && d >= 1.5 * kUm && d <= 4 * kUm)
+            lo = std::min(lo, double(v.data[(std::size_t(k) * grid.ny + j) * grid.nx + i]));
+        }
+    return lo;
+  };
+  const double raw0 = lowest_beside(vol, axes[0], kZ0, kZDie0), raw1 = lowest_beside(vol, axes[0], kZDie1, kZTop);
+  const MetalStreakReport report = subtract_metal_streaks(scanner.geometry, scanner.params, model.columns, vol);
+  const double after0 = lowest_beside(vol, axes[0], kZ0, kZDie0), after1 = lowest_beside(vol, axes[0], kZDie1, kZTop);
+  const double intact0 = lowest_beside(vol, axes[3], kZ0, kZDie0), intact1 = lowest_beside(vol, axes[3], kZDie1, kZTop);
+  std::printf("two-tier column: voids at z %.1f and %.1f um, r %.2f and %.2f um; content error %.3f, applied %d; fill "
+              "beside the voided bumps, lowest: tier 0 raw %.3f corrected %.3f (intact %.3f), tier 1 raw %.3f corrected "
+              "%.3f (intact %.3f)\n",
+              found[0].center_mm.z / kUm, found[1].center_mm.z / kUm, found[0].radius_mm / kUm, found[1].radius_mm / kUm,
+              report.content_error, int(report.applied), raw0, after0, intact0, raw1, after1, intact1);
+  double true_mm3 = 0;
+  for (double r : radii) true_mm3 += 4.0 / 3.0 * std::numbers::pi * r * r * r;
+  std::printf("two-tier column: modelled void volume %.1f um3 (true %.1f)\n", report.void_volume_mm3 * 1e9, true_mm3 * 1e9);
+  EXPECT_TRUE(report.applied);
+  EXPECT_LT(report.content_error, 0.08);
+  EXPECT_NEAR(report.void_volume_mm3, true_mm3, 0.2 * true_mm3);
+  EXPECT_GT(after0, intact0 - 0.03);
+  EXPECT_GT(after1, intact1 - 0.03);
 }
 
 }  // namespace
