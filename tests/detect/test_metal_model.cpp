@@ -369,13 +369,16 @@ TEST(MetalStreaks, LargeVoidInABumpIsSizedWhole) {
 
 // A column through two tiers of a stack: a solder bump in the lower tier's NCF, a Cu TSV through
 // the die, the next tier's bump on it (2 x 2 such columns, pitch 20 um), with a void in each
-// bump of one column (radius 2 um at z -9.5 um, 1 um off the axis; radius 1.5 um at z 9.5 um on
-// it). One sphere for the column's whole dip sat in the TSV between them and left the model's
+// bump of one column (radius 1.45 um at z -9.5 um, 1 um off the axis; radius 2.3 um at z 9.5 um
+// on it). One sphere for the column's whole dip sat in the TSV between them and left the model's
 // content 16-19 % off at both voids (HBM seed 42: voids at z 2.2 and 23.2 um in one column, the
-// correction refused). Asserts: two modelled voids, each within 1 voxel of its planted centre;
-// their volume after the content balance within 20 % of the planted; the correction applied with the model's content
-// within 8 % of the volume's; the lowest fill beside each voided bump after it within 0.03 /mm
-// of the lowest beside an intact bump of the same tier.
+// correction refused); and the larger void dims three planes of its bump below the solder/Cu
+// midpoint, which then took the TSV's radius and mu 139 (content 66 % off; HBM seed 88). Each
+// void is sized from the content balance over its own planes. Asserts: two modelled voids, each
+// within 1 voxel of its planted centre; their volume after the balance within 20 % of the
+// planted; the correction applied with the model's content within 8 % of the volume's; the
+// lowest fill beside each voided bump after it within 0.03 /mm of the lowest beside an intact
+// bump of the same tier. Measured: 64.3 um3 for 63.7, content 4.5 % off.
 TEST(MetalStreaks, VoidsInBothBumpsOfATwoTierColumnAreModelledApart) {
   constexpr double kBumpR = 4 * kUm, kTsvR = 2 * kUm;
   constexpr double kZ0 = -14 * kUm, kZDie0 = -5 * kUm, kZDie1 = 5 * kUm, kZTop = 14 * kUm;
@@ -392,7 +395,7 @@ TEST(MetalStreaks, VoidsInBothBumpsOfATwoTierColumnAreModelledApart) {
     objects.push_back({Cylinder{c.x, c.y, kBumpR, kZDie1, kZTop}, kSolder});
   }
   const std::array<Vec3, 2> voids{axes[0] + Vec3{1 * kUm, 0, -9.5 * kUm}, axes[0] + Vec3{0, 0, 9.5 * kUm}};
-  const std::array<double, 2> radii{2 * kUm, 1.5 * kUm};
+  const std::array<double, 2> radii{1.45 * kUm, 2.3 * kUm};
   for (std::size_t v = 0; v < voids.size(); ++v) objects.push_back({Sphere{voids[v], radii[v]}, 0.0});
   Scanner scanner;
   scanner.geometry = expand_circular({100, 44, 0.1, 0.1}, [] {
