@@ -33,7 +33,7 @@
 //     again against its images under the array's symmetries (a matched filter on the voxel-wise
 //     difference from their median; the correction's residual dips share the array's symmetry
 //     and cancel) and kept at that volume when it reaches the cut; one that reads over the cut
-//     but under 1.3 x it is dropped when that measure is under 0.4 of its volume (a dip its
+//     but under 1.3 x it is dropped when that measure is under 0.6 of its volume (a dip its
 //     images share) (DetectAnalyze.BlurredSmallUnderfillVoidIsMeasuredAgainstItsSymmetricImages,
 //     ...NextToABump..., VoidsJustOverTheCutAtAllTheirSymmetricImagesAreTakenForAnArtefact).
 //  6. Bond gaps (hybrid interfaces): per column of the die footprint, the attenuation deficit
@@ -877,16 +877,19 @@ void Analyzer::find_voids(std::vector<u8>& cand) {
     // Near the cut in a symmetric package, the measure against the images decides: under the
     // cut a candidate is kept at that measure when it reaches the cut; above it, up to 1.3 x
     // the cut (where the measure's template still fits), it is dropped when that measure is
-    // under 0.4 of its own volume, a dip its images share (the correction's residual at a
-    // tier's face beside a bump). A refused measure (a bump within 2 voxels, too few images)
-    // decides nothing.
+    // under 0.6 of its own volume: a dip its images share (the correction's residual at a
+    // tier's face beside a bump: 0.09-0.24), or one the matched filter does not confirm (the
+    // noise and residual blobs in a stack's tiers: 0.44-0.59 on fresh seeds 74, 77, 79); true
+    // voids near the cut read 0.64 and more over 60 of them on the flip-chip and stack seeds (it
+    // was 0.4 until the ninth session). A refused measure (a bump within 2 voxels, too few
+    // images) decides nothing.
     if (!slice2d && !in_bump && size_vox < 1.3 * min_d && !symmetries.empty()) {
       std::vector<std::size_t> own;
       for (std::size_t t = b0; t < b1; ++t) own.push_back(volume_index(members[t]));
       std::sort(own.begin(), own.end());
       const double ds = symmetric_deficit(cx / wsum, cy / wsum, cz / wsum, span, own) * vox;
       if (size_vox >= min_d) {
-        if (!std::isnan(ds) && ds < 0.4 * vol) continue;
+        if (!std::isnan(ds) && ds < 0.6 * vol) continue;
       } else if (ds > vol) {
         vol = ds;
         eqd = std::cbrt(6.0 * vol / std::numbers::pi);

@@ -231,7 +231,7 @@ TEST(DetectAnalyze, BlurredSmallVoidNextToABumpIsMeasuredAgainstItsSymmetricImag
 // the blur's tails are outside the component grown by one voxel, docs/detection.md's known
 // limits; hence 35 % here). Alone it is found. Planted at all eight of its images it is what
 // the correction's residual dips look like (the same dip at every image, read over the cut):
-// each reads under 0.4 of its volume against its images and none is found (all eight without
+// each reads under 0.6 of its volume against its images and none is found (all eight without
 // that rule: checked by disabling it).
 TEST(DetectAnalyze, VoidsJustOverTheCutAtAllTheirSymmetricImagesAreTakenForAnArtefact) {
   const Vec3 c{-55e-3, -75e-3, 6e-3};  // off the diagonal, 9 um from the four nearest bumps' walls
