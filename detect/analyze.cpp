@@ -995,6 +995,24 @@ void Analyzer::find_gaps() {
       if (x <= 0) neg.push_back(-x);
     return neg.size() >= 100 ? 1.4826 * median_of(neg) : mad_sigma(v);
   };
+  // The (2r + 1)^2 mean of a map's thickness (clipped at its edges) into `out`; its values at
+  // least r + 1 columns inside the footprint appended to `inner` (for the noise).
+  auto box_mean = [](const Map& mp, int r, std::vector<double>& out, std::vector<double>& inner) {
+    out.assign(mp.T.size(), 0.0);
+    for (int j = 0; j < mp.ny; ++j)
+      for (int i = 0; i < mp.nx; ++i) {
+        double s = 0;
+        int c = 0;
+        for (int dy = -r; dy <= r; ++dy)
+          for (int dx = -r; dx <= r; ++dx) {
+            const int x = i + dx, y = j + dy;
+            if (x < 0 || y < 0 || x >= mp.nx || y >= mp.ny) continue;
+            s += mp.T[std::size_t(y) * mp.nx + x], ++c;
+          }
+        out[std::size_t(j) * mp.nx + i] = s / c;
+        if (i > r && j > r && i + r + 1 < mp.nx && j + r + 1 < mp.ny) inner.push_back(out[std::size_t(j) * mp.nx + i]);
+      }
+  };
   double sig = 0, sig5 = 0;  // noise of the 3x3 and 5x5 means of the thickness map, voxels
   using Medians = std::map<std::int64_t, std::array<double, kPlanes>>;  // per class and plane
   Medians first_pass;                                                   // the first pass's references
@@ -1091,41 +1109,13 @@ void Analyzer::find_gaps() {
         mp.Rc[q] = std::isfinite(rc) ? rc - mu_air : 0.0;
         mp.T[q] = mp.Rc[q] > 1e-9 ? deficit / mp.Rc[q] : 0.0;
       }
-      mp.ts.assign(n, 0.0);
-      for (int j = 0; j < mp.ny; ++j)
-        for (int i = 0; i < mp.nx; ++i) {
-          double s = 0;
-          int c = 0;
-          for (int dy = -1; dy <= 1; ++dy)
-            for (int dx = -1; dx <= 1; ++dx) {
-              const int x = i + dx, y = j + dy;
-              if (x < 0 || y < 0 || x >= mp.nx || y >= mp.ny) continue;
-              s += mp.T[std::size_t(y) * mp.nx + x], ++c;
-            }
-          mp.ts[std::size_t(j) * mp.nx + i] = s / c;
-          if (i > 1 && j > 1 && i + 2 < mp.nx && j + 2 < mp.ny) all_ts.push_back(mp.ts[std::size_t(j) * mp.nx + i]);
-        }
+      box_mean(mp, 1, mp.ts, all_ts);
     }
     sig = noise_of(all_ts);  // of the 3x3 mean: the CNR below
     // Detection on the 5x5 mean (gaps are >= min_gap_width wide; its noise is lower), at 4 of its
     // sigma or the smallest thickness of interest.
     std::vector<double> all_t5;
-    for (Map& mp : maps) {
-      mp.t5.assign(mp.T.size(), 0.0);
-      for (int j = 0; j < mp.ny; ++j)
-        for (int i = 0; i < mp.nx; ++i) {
-          double s = 0;
-          int c = 0;
-          for (int dy = -2; dy <= 2; ++dy)
-            for (int dx = -2; dx <= 2; ++dx) {
-              const int x = i + dx, y = j + dy;
-              if (x < 0 || y < 0 || x >= mp.nx || y >= mp.ny) continue;
-              s += mp.T[std::size_t(y) * mp.nx + x], ++c;
-            }
-          mp.t5[std::size_t(j) * mp.nx + i] = s / c;
-          if (i > 2 && j > 2 && i + 3 < mp.nx && j + 3 < mp.ny) all_t5.push_back(mp.t5[std::size_t(j) * mp.nx + i]);
-        }
-    }
+    for (Map& mp : maps) box_mean(mp, 2, mp.t5, all_t5);
     sig5 = noise_of(all_t5);
   };
   // Two passes. The references are medians over every column of a class, gaps included, and a
