@@ -1,10 +1,10 @@
 #include "recon/metal_streaks.hpp"
 
 #include <algorithm>
-#include <limits>
 #include <array>
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <numbers>
 
 #include "recon/projections.hpp"
@@ -376,30 +376,25 @@ MetalStreakReport subtract_metal_streaks(const Geometry& geometry, const FdkPara
     for (std::size_t n = 0; n < columns.size(); ++n) {
       MetalColumn& c = columns[n];
       if (c.voids.empty() || !(c.voids.front().level > 0)) continue;
-      if (c.voids.size() == 1) {
-        const double want = (excess(n) - baseline(std::numeric_limits<int>::min(), std::numeric_limits<int>::max())) /
-                            c.voids.front().level;  // voxels
-        const double have = sphere_mm3(c.voids.front().radius_mm) / (g.sx * g.sx * g.sx);
+      // Each void from the balance over its own planes, up to half way to the next one (voids in
+      // different bumps of a column, which detect/metal_model.cpp parts by > 4 planes; one scale
+      // for both left a 4.6 um void in one tier at the size of a 2.9 um one in the other: HBM
+      // seed 88, content 13.6 % off, refused). A lone void takes the whole column.
+      std::vector<double> kc;
+      for (const MetalVoid& hole : c.voids) kc.push_back((hole.center_mm.z - g.origin().z) / g.sz);
+      bool resized = false;
+      for (std::size_t v = 0; v < c.voids.size(); ++v) {
+        MetalVoid& hole = c.voids[v];
+        const int lo = v == 0 ? std::numeric_limits<int>::min() : int(std::floor(0.5 * (kc[v - 1] + kc[v]))) + 1;
+        const int hi = v + 1 == c.voids.size() ? std::numeric_limits<int>::max() : int(std::floor(0.5 * (kc[v] + kc[v + 1])));
+        if (!(hole.level > 0)) continue;
+        const double want = (excess(n, lo, hi) - baseline(lo, hi)) / hole.level;  // voxels
+        const double have = sphere_mm3(hole.radius_mm) / (g.sx * g.sx * g.sx);
         if (!(want >= 1) || !(have > 0)) continue;
-        c.voids.front().radius_mm = std::min(c.voids.front().radius_mm * std::cbrt(want / have), 0.8 * c.radius_mm);
-      } else {
-        // Voids in different bumps of a column (detect/metal_model.cpp parts them by > 4 planes):
-        // each from the balance over its own planes, up to half way to the next void (one scale
-        // for both left a 4.6 um void in one tier at the size of a 2.9 um one in the other: HBM
-        // seed 88, content 13.6 % off, refused).
-        std::vector<double> kc;
-        for (const MetalVoid& hole : c.voids) kc.push_back((hole.center_mm.z - g.origin().z) / g.sz);
-        for (std::size_t v = 0; v < c.voids.size(); ++v) {
-          MetalVoid& hole = c.voids[v];
-          const int lo = v == 0 ? std::numeric_limits<int>::min() : int(std::floor(0.5 * (kc[v - 1] + kc[v]))) + 1;
-          const int hi = v + 1 == c.voids.size() ? std::numeric_limits<int>::max() : int(std::floor(0.5 * (kc[v] + kc[v + 1])));
-          if (!(hole.level > 0)) continue;
-          const double want = (excess(n, lo, hi) - baseline(lo, hi)) / hole.level;
-          const double have = sphere_mm3(hole.radius_mm) / (g.sx * g.sx * g.sx);
-          if (!(want >= 1) || !(have > 0)) continue;
-          hole.radius_mm = std::min(hole.radius_mm * std::cbrt(want / have), 0.8 * c.radius_mm);
-        }
+        hole.radius_mm = std::min(hole.radius_mm * std::cbrt(want / have), 0.8 * c.radius_mm);
+        resized = true;
       }
+      if (!resized) continue;
       fit(c, kernels[n], start[n]);
     }
   }
