@@ -153,6 +153,11 @@ void snap_to_levels(std::vector<double>& mu, const std::vector<double>& levels) 
     }
 }
 
+/// The plane of `hole`'s centre, counted from its column's first plane (c.k0), fractional.
+double void_plane(const MetalVoid& hole, const MetalColumn& c, const VolumeGrid& g) {
+  return (hole.center_mm.z - g.voxel_center(0, 0, double(c.k0)).z) / g.sz;
+}
+
 /// One Gauss-Newton step of every column's centre (and its voids') against `vol`, given the
 /// model's reconstruction `rec` (see subtract_metal_streaks). Returns the largest move, voxels.
 double refine_centres(std::vector<MetalColumn>& columns, const Volume& vol, const std::vector<float>& rec) {
@@ -292,7 +297,7 @@ MetalStreakReport subtract_metal_streaks(const Geometry& geometry, const FdkPara
     // target (its cross-section in each plane, at the level it displaces).
     for (const MetalVoid& hole : c.voids) {
       const double rz = hole.radius_mm / g.sz;
-      const double kc = (hole.center_mm.z - g.voxel_center(0, 0, double(c.k0)).z) / g.sz;  // plane index from k0
+      const double kc = void_plane(hole, c, g);
       for (std::size_t p = 0; p < m.size(); ++p) {
         const double dz = double(p) - kc;
         if (std::abs(dz) < rz)
@@ -334,11 +339,10 @@ MetalStreakReport subtract_metal_streaks(const Geometry& geometry, const FdkPara
   auto whole_mu = [&](const MetalColumn& c, std::size_t p) {
     if (c.voids.empty()) return c.mu[p];
     // The void nearest the plane (a column through two tiers may hold one in each bump).
-    auto plane_of = [&](const MetalVoid& h) { return (h.center_mm.z - g.voxel_center(0, 0, double(c.k0)).z) / g.sz; };
     const MetalVoid& hole = *std::min_element(c.voids.begin(), c.voids.end(), [&](const MetalVoid& x, const MetalVoid& y) {
-      return std::abs(plane_of(x) - double(p)) < std::abs(plane_of(y) - double(p));
+      return std::abs(void_plane(x, c, g) - double(p)) < std::abs(void_plane(y, c, g) - double(p));
     });
-    const double kc = plane_of(hole);
+    const double kc = void_plane(hole, c, g);
     if (c.mu[p] >= hole.level || std::abs(double(p) - kc) > plane_radius_mm(c, p) / g.sz) return c.mu[p];
     const double rp = plane_radius_mm(c, p);
     long lo = long(p), hi = long(p);
@@ -381,7 +385,7 @@ MetalStreakReport subtract_metal_streaks(const Geometry& geometry, const FdkPara
       // for both left a 4.6 um void in one tier at the size of a 2.9 um one in the other: HBM
       // seed 88, content 13.6 % off, refused). A lone void takes the whole column.
       std::vector<double> kc;
-      for (const MetalVoid& hole : c.voids) kc.push_back((hole.center_mm.z - g.origin().z) / g.sz);
+      for (const MetalVoid& hole : c.voids) kc.push_back(c.k0 + void_plane(hole, c, g));
       bool resized = false;
       for (std::size_t v = 0; v < c.voids.size(); ++v) {
         MetalVoid& hole = c.voids[v];

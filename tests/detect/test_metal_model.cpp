@@ -241,17 +241,19 @@ TEST(MetalStreaks, BumpOnTsvColumnsTakeARadiusPerPart) {
   EXPECT_GE(ncf_before, 2 * ncf_after);
 }
 
-/// The lowest value of `v` 1.5-4 voxels outside the wall of the bump centred at `bump` (x, y),
-/// in the solder planes clear of its faces by 1.5 um.
-double lowest_beside_bump(const Volume& v, const Vec3& bump) {
+/// The lowest value of `v` 1.5-4 voxels outside the wall of the bump of `radius` centred at
+/// `bump` (x, y), in its planes [z0, z1] clear of its faces by 1.5 um (by default the planted
+/// array's solder).
+double lowest_beside_bump(const Volume& v, const Vec3& bump, double radius = kRadius, double z0 = kZ0,
+                          double z1 = kZSolder) {
   const VolumeGrid& grid = v.grid;
   double lo = 1e9;
   for (int k = 0; k < grid.nz; ++k)
     for (int j = 0; j < grid.ny; ++j)
       for (int i = 0; i < grid.nx; ++i) {
         const Vec3 p = grid.voxel_center(i, j, k);
-        if (p.z < kZ0 + 1.5 * kUm || p.z > kZSolder - 1.5 * kUm) continue;
-        const double d = std::hypot(p.x - bump.x, p.y - bump.y) - kRadius;
+        if (p.z < z0 + 1.5 * kUm || p.z > z1 - 1.5 * kUm) continue;
+        const double d = std::hypot(p.x - bump.x, p.y - bump.y) - radius;
         if (d >= 1.5 * kUm && d <= 4 * kUm) lo = std::min(lo, double(v.data[(std::size_t(k) * grid.ny + j) * grid.nx + i]));
       }
   return lo;
@@ -418,19 +420,8 @@ TEST(MetalStreaks, VoidsInBothBumpsOfATwoTierColumnAreModelledApart) {
   ASSERT_EQ(found.size(), 2u);
   std::sort(found.begin(), found.end(), [](const MetalVoid& x, const MetalVoid& y) { return x.center_mm.z < y.center_mm.z; });
   for (std::size_t v = 0; v < voids.size(); ++v) EXPECT_LT(norm(found[v].center_mm - voids[v]), 1.0 * kUm) << v;
-  // The lowest fill 1.5-4 voxels outside the wall of the bump on axis `c`, in the tier's planes
-  // clear of its faces by 1.5 um.
   auto lowest_beside = [&](const Volume& v, const Vec3& c, double z0, double z1) {
-    double lo = 1e9;
-    for (int k = 0; k < grid.nz; ++k)
-      for (int j = 0; j < grid.ny; ++j)
-        for (int i = 0; i < grid.nx; ++i) {
-          const Vec3 q = grid.voxel_center(i, j, k);
-          const double d = std::hypot(q.x - c.x, q.y - c.y) - kBumpR;
-          if (q.z >= z0 + 1.5 * kUm && q.z <= z1 - 1.5 * kUm && d >= 1.5 * kUm && d <= 4 * kUm)
-            lo = std::min(lo, double(v.data[(std::size_t(k) * grid.ny + j) * grid.nx + i]));
-        }
-    return lo;
+    return lowest_beside_bump(v, c, kBumpR, z0, z1);
   };
   const double raw0 = lowest_beside(vol, axes[0], kZ0, kZDie0), raw1 = lowest_beside(vol, axes[0], kZDie1, kZTop);
   const MetalStreakReport report = subtract_metal_streaks(scanner.geometry, scanner.params, model.columns, vol);
