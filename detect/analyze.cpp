@@ -1058,7 +1058,7 @@ void Analyzer::find_gaps() {
         for (int o = 0; o < kPlanes; ++o)
           if (added || !std::isfinite(it->second[std::size_t(o)])) it->second[std::size_t(o)] = first[std::size_t(o)];
       }
-    first_pass = ref_med;
+    if (!excluded) first_pass = ref_med;
     // The dielectric's level at the interface (over all dies).
     double diel_c = std::numeric_limits<double>::quiet_NaN();
     if (auto it = ref_med.find(0); it != ref_med.end()) {
@@ -1144,8 +1144,8 @@ void Analyzer::find_gaps() {
     // Regions of the smoothed map above the threshold; each is split at half its level into
     // face-connected parts (a strip of intact bond between two gaps reads <= 1/3 of their level
     // after the 3x3 mean), parts at a level far from the region's are split again at their own,
-    // and what lies above the threshold outside every part is a region of its own (a thin gap
-    // next to a thick one).
+    // and what lies above the threshold more than kRing columns (the blur's rim) outside every
+    // part is a region of its own (a thin gap next to a thick one).
     struct Task {
       std::vector<u8> set;
       int depth;
